@@ -1,0 +1,96 @@
+/**
+ * `beamgate serve`: resolve the configuration (defaults < file < environment < flags), start the
+ * gateway, print the URLs it serves, and stop gracefully on SIGINT/SIGTERM within 2 s.
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/load.js";
+import { BeamgateError } from "../errors.js";
+import { startGateway } from "../gateway.js";
+import { createLogger } from "../log.js";
+
+const SHUTDOWN_DEADLINE_MS = 2_000;
+
+const HELP = `Usage: beamgate serve [options]
+
+Options:
+  --host ADDRESS          address to listen on (default 127.0.0.1; env BEAMGATE_HOST or OAS_HOST)
+  --port PORT             port to listen on (default 8001; env BEAMGATE_PORT or OAS_PORT)
+  --config FILE           YAML or JSON configuration file (env BEAMGATE_CONFIG)
+  --default-scheme NAME   scheme for bare PV names: sim or loc (default sim)
+  --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
+  -h, --help              print this help
+
+Precedence: defaults < configuration file < environment < flags. Every option and its
+environment variable: docs/configuration.md.
+`;
+
+const FLAGS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  config: { type: "string" },
+  "default-scheme": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Flag name -> configuration path. */
+const FLAG_PATHS: Record<string, string> = {
+  host: "host",
+  port: "port",
+  "default-scheme": "defaultScheme",
+  "log-level": "logLevel",
+};
+
+export async function serve(argv: readonly string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    const message = (e as Error).message.split("\n")[0]?.replace(/\.$/, "");
+    throw new BeamgateError("BG_ERR_CLI_USAGE", `${message} (try 'beamgate serve --help')`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const flags: Record<string, string> = {};
+  for (const [flag, path] of Object.entries(FLAG_PATHS)) {
+    const v = values[flag];
+    if (typeof v === "string") flags[path] = v;
+  }
+  const config = loadConfig({ file: values.config as string | undefined, env: process.env, flags });
+  const log = createLogger(config.logLevel);
+  const gateway = await startGateway(config, log);
+
+  const ws = gateway.url.replace(/^http/, "ws");
+  process.stdout.write(
+    `beamgate listening on ${gateway.url}\n` +
+      `  ${ws}/ws                    PV streaming API\n` +
+      `  ${ws}/api/v1/stream/multi   native multiplexed protocol\n` +
+      `  ${gateway.url}/health              health check\n` +
+      `Try: sim://sine, sim://sinewave, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
+  );
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "shutting down");
+      const deadline = setTimeout(() => {
+        log.error("shutdown took longer than 2 s; exiting");
+        resolve(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      gateway.close().then(
+        () => {
+          clearTimeout(deadline);
+          resolve(0);
+        },
+        (e: unknown) => {
+          log.error({ err: e }, "error during shutdown");
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}

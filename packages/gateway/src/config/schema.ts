@@ -1,0 +1,98 @@
+/**
+ * The configuration schema: every option, its default and its description. Defaults come from
+ * `limits.ts`; `docs/configuration.md` is checked against this schema by a test.
+ */
+import { z } from "zod";
+import { DEFAULT_HUB, DEFAULT_LIMITS } from "../limits.js";
+
+const positiveInt = (def: number, description: string) =>
+  z.number().int().positive().default(def).describe(description);
+const nonNegativeInt = (def: number, description: string) =>
+  z.number().int().nonnegative().default(def).describe(description);
+
+export const SCHEMES = ["sim", "loc"] as const;
+
+export const ConfigSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1").describe("Address to listen on (an IP address or host name)."),
+    port: z.number().int().min(0).max(65535).default(8001).describe("TCP port to listen on (0 picks a free port)."),
+    defaultScheme: z
+      .enum(SCHEMES)
+      .default("sim")
+      .describe("Scheme given to bare PV names such as `sine` (becomes `sim://sine`)."),
+    logLevel: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info")
+      .describe("Least severe log level written to standard error."),
+    hub: z
+      .object({
+        lingerMs: nonNegativeInt(
+          DEFAULT_HUB.lingerMs,
+          "How long a topic stays open upstream after its last subscriber leaves, in ms.",
+        ),
+        maxTopics: positiveInt(DEFAULT_HUB.maxTopics, "Topics open at once, gateway-wide."),
+        logWindowMaxRecords: positiveInt(DEFAULT_HUB.logWindowMaxRecords, "Records each log topic retains for replay."),
+        logWindowMaxBytes: positiveInt(DEFAULT_HUB.logWindowMaxBytes, "Bytes each log topic retains for replay."),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        maxInboundFrameBytes: positiveInt(
+          DEFAULT_LIMITS.maxInboundFrameBytes,
+          "Largest inbound WebSocket message; larger ones close the socket with 1009.",
+        ),
+        outboundSoftLimitBytes: positiveInt(
+          DEFAULT_LIMITS.outboundSoftLimitBytes,
+          "Queued outbound bytes per connection past which state topics are conflated (latest value wins).",
+        ),
+        outboundHardLimitBytes: positiveInt(
+          DEFAULT_LIMITS.outboundHardLimitBytes,
+          "Queued outbound bytes per connection past which it is closed with 4000 (slow consumer).",
+        ),
+        maxSubscriptionsPerConnection: positiveInt(
+          DEFAULT_LIMITS.maxSubscriptionsPerConnection,
+          "Subscriptions one connection may hold at once.",
+        ),
+        heartbeatIntervalMs: positiveInt(
+          DEFAULT_LIMITS.heartbeatIntervalMs,
+          "Interval of WebSocket pings; a peer that missed the previous pong is dropped.",
+        ),
+        closeGraceMs: positiveInt(
+          DEFAULT_LIMITS.closeGraceMs,
+          "How long a closing socket may take to answer the close frame before it is destroyed, in ms.",
+        ),
+      })
+      .strict()
+      .prefault({}),
+    pvApi: z
+      .object({
+        batchWindowMs: nonNegativeInt(
+          100,
+          "Window in which `/ws` updates are combined into one `batch_update` (0 sends each update at once).",
+        ),
+        heartbeatIntervalMs: positiveInt(30_000, "Interval of `/ws` JSON `heartbeat` messages, in ms."),
+        connectTimeoutMs: positiveInt(
+          2_000,
+          "How long `/ws` waits for a PV's first value before answering `subscribed` without it, in ms.",
+        ),
+      })
+      .strict()
+      .prefault({}),
+    native: z
+      .object({
+        defaultPutTimeoutMs: positiveInt(5_000, "Put timeout when a `put` message gives none, in ms."),
+        maxPutTimeoutMs: positiveInt(300_000, "Longest put timeout a client may ask for, in ms."),
+      })
+      .strict()
+      .prefault({}),
+    loc: z
+      .object({
+        maxPvs: positiveInt(10_000, "Local (`loc://`) PVs that may exist at once."),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,67 @@
+/** A subscriber's hold on one topic, and the interface through which it receives the topic's events. */
+import type { BeamgateError } from "../errors.js";
+import type { DataEvent, Gap, TopicEvent } from "./events.js";
+import type { Topic } from "./topic.js";
+
+/** Receives a subscription's events. Called synchronously; must not throw. */
+export interface Subscriber {
+  onEvent(event: TopicEvent): void;
+  /** Records the subscriber asked for (or missed) that it will not get. */
+  onGap?(gap: Gap): void;
+  /** The hub ended the subscription: the topic failed or the hub is closing. */
+  onEnd(error: BeamgateError): void;
+}
+
+export class Subscription {
+  readonly subscriber: Subscriber;
+  #topic: Topic | undefined;
+  readonly #release: (subscription: Subscription, topic: Topic) => void;
+
+  constructor(topic: Topic, subscriber: Subscriber, release: (subscription: Subscription, topic: Topic) => void) {
+    this.#topic = topic;
+    this.subscriber = subscriber;
+    this.#release = release;
+  }
+
+  /** The canonical topic URI. */
+  get uri(): string {
+    return this.#open().uri;
+  }
+
+  get epoch(): string {
+    return this.#open().epoch;
+  }
+
+  get kind(): "state" | "log" {
+    return this.#open().kind;
+  }
+
+  get closed(): boolean {
+    return this.#topic === undefined;
+  }
+
+  /** Retained records from `sequence` on (log topics); any expired part is reported as a gap first. */
+  replayFrom(sequence: number): DataEvent[] {
+    return this.#open().replay(this.subscriber, sequence);
+  }
+
+  /** Ends the subscription; the topic closes upstream after its linger if this was the last one. Idempotent. */
+  close(): void {
+    const topic = this.#topic;
+    if (!topic) return;
+    this.#topic = undefined;
+    this.#release(this, topic);
+  }
+
+  /** The hub ended the topic underneath this subscription. */
+  end(error: BeamgateError): void {
+    if (!this.#topic) return;
+    this.#topic = undefined;
+    this.subscriber.onEnd(error);
+  }
+
+  #open(): Topic {
+    if (!this.#topic) throw new Error("subscription is closed");
+    return this.#topic;
+  }
+}

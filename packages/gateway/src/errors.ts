@@ -1,0 +1,77 @@
+/**
+ * The catalogue of beamgate error codes. Every error a client or an operator can see has a stable
+ * `BG_ERR_<AREA>_<WHAT>` code here; messages may change, codes may not. `docs/errors.md` lists the
+ * same codes (a test keeps the two in step). Where an error ends a WebSocket, `closeCode` is the
+ * close code used.
+ */
+
+interface ErrorSpec {
+  /** Default human-readable message. */
+  readonly message: string;
+  /** WebSocket close code when this error ends a connection. */
+  readonly closeCode?: number;
+}
+
+export const ERRORS = {
+  BG_ERR_CONFIG_INVALID: { message: "Invalid configuration" },
+  BG_ERR_CONFIG_FILE: { message: "Cannot read the configuration file" },
+  BG_ERR_CLI_USAGE: { message: "Invalid command line" },
+
+  BG_ERR_TOPIC_INVALID: { message: "Malformed topic name" },
+  BG_ERR_TOPIC_NOT_FOUND: { message: "Topic not found" },
+  BG_ERR_TOPIC_FAILED: { message: "The topic's source failed" },
+  BG_ERR_TOPIC_LIMIT: { message: "Too many topics are open" },
+
+  BG_ERR_PUT_READ_ONLY: { message: "The topic is not writable" },
+  BG_ERR_PUT_INVALID_VALUE: { message: "The value does not fit the topic's type" },
+  BG_ERR_PUT_TIMEOUT: { message: "The put did not complete in time" },
+  BG_ERR_PUT_FAILED: { message: "The put failed" },
+
+  BG_ERR_PROTO_INVALID_JSON: { message: "The message is not valid JSON" },
+  BG_ERR_PROTO_INVALID_MSGPACK: { message: "The message is not valid msgpack" },
+  BG_ERR_PROTO_INVALID_MESSAGE: { message: "The message has missing or wrongly typed fields" },
+  BG_ERR_PROTO_UNKNOWN_TYPE: { message: "Unknown message type" },
+  BG_ERR_PROTO_BINARY_UNSUPPORTED: { message: "Binary frames are not accepted on this connection" },
+  BG_ERR_PROTO_DUPLICATE_ID: { message: "A subscription with this id already exists" },
+  BG_ERR_PROTO_UNKNOWN_ID: { message: "No subscription has this id" },
+
+  BG_ERR_LIMIT_SUBSCRIPTIONS: { message: "Too many subscriptions on this connection" },
+  BG_ERR_LIMIT_FRAME_TOO_LARGE: { message: "Inbound frame too large", closeCode: 1009 },
+
+  BG_ERR_CONN_SLOW_CONSUMER: {
+    message: "Outbound buffer over its hard limit: the client is not reading",
+    closeCode: 4000,
+  },
+  BG_ERR_CONN_SHUTDOWN: { message: "Server shutting down", closeCode: 1001 },
+  BG_ERR_CONN_HEARTBEAT: { message: "No pong to the last ping" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Every error beamgate raises on purpose. `code` is stable; `message` is for people. */
+export class BeamgateError extends Error {
+  override readonly name = "BeamgateError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options);
+    this.code = code;
+  }
+
+  /** The WebSocket close code for this error, if it ends a connection. */
+  get closeCode(): number | undefined {
+    const spec: ErrorSpec = ERRORS[this.code];
+    return spec.closeCode;
+  }
+}
+
+export function isBeamgateError(e: unknown, code?: ErrorCode): e is BeamgateError {
+  return e instanceof BeamgateError && (code === undefined || e.code === code);
+}
+
+/** Wrap anything thrown into a BeamgateError so callers can branch on a code. */
+export function asBeamgateError(e: unknown, fallback: ErrorCode): BeamgateError {
+  if (e instanceof BeamgateError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new BeamgateError(fallback, message, { cause: e });
+}

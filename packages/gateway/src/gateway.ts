@@ -1,0 +1,89 @@
+/**
+ * Assembles a gateway from its configuration: the hub and its sources, the protocol adapters, and
+ * the HTTP server. `startGateway` is what `beamgate serve` and the tests run.
+ */
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config/schema.js";
+import { Hub } from "./core/hub.js";
+import { serveIndex } from "./index-page.js";
+import { createLogger, type Logger } from "./log.js";
+import { nativeProtocol } from "./protocols/native/adapter.js";
+import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
+import { LocSource } from "./sources/loc/source.js";
+import { SimSource } from "./sources/sim/source.js";
+import { HttpServer, type RouteHandler, sendJson } from "./transport/http-server.js";
+import { VERSION } from "./version.js";
+
+export interface Gateway {
+  readonly address: AddressInfo;
+  /** `http://host:port` */
+  readonly url: string;
+  readonly hub: Hub;
+  readonly server: HttpServer;
+  /** Graceful stop: WebSockets closed with 1001, sources stopped. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Gateway> {
+  const hub = new Hub({ defaultScheme: config.defaultScheme, ...config.hub });
+  hub.addSource(new SimSource());
+  hub.addSource(new LocSource(config.loc));
+
+  const pvApi = pvApiProtocol(hub, {
+    ...config.pvApi,
+    maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+  });
+  const adapters = [
+    pvApi,
+    nativeProtocol(hub, {
+      ...config.native,
+      serverVersion: VERSION,
+      maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+      maxMessageBytes: config.limits.maxInboundFrameBytes,
+    }),
+  ];
+  const started = Date.now();
+  let server: HttpServer | undefined;
+  const index = { version: VERSION, schemes: hub.schemes, adapters };
+  const routes = new Map<string, RouteHandler>([
+    ["/", (req, res) => serveIndex(index, req, res)],
+    [
+      "/health",
+      (_req, res) =>
+        sendJson(res, 200, {
+          status: "ok",
+          version: VERSION,
+          uptime_s: Math.round((Date.now() - started) / 1000),
+          connections: server?.connectionCount ?? 0,
+          topics: hub.topicCount,
+        }),
+    ],
+  ]);
+  server = new HttpServer({ limits: config.limits, log, adapters, routes });
+  let address: AddressInfo;
+  try {
+    address = await server.listen(config.host, config.port);
+  } catch (e) {
+    pvApi.stop();
+    hub.close();
+    throw e;
+  }
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const httpServer = server;
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    url: `http://${host}:${address.port}`,
+    hub,
+    server: httpServer,
+    close() {
+      closing ??= (async () => {
+        pvApi.stop();
+        const sockets = httpServer.close();
+        hub.close();
+        await sockets;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Gateway limits, with units in their names, and their defaults in one place. Components receive
+ * resolved values (from `config/`) and never read the environment themselves.
+ */
+
+export const DEFAULT_LIMITS = {
+  /** Largest inbound WebSocket message accepted; larger ones close the socket with 1009. */
+  maxInboundFrameBytes: 64 * 1024,
+  /** Outbound bytes queued for one connection past which state topics are conflated. */
+  outboundSoftLimitBytes: 1024 * 1024,
+  /** Outbound bytes queued for one connection past which it is closed as a slow consumer. */
+  outboundHardLimitBytes: 8 * 1024 * 1024,
+  /** Subscriptions one connection may hold at once. */
+  maxSubscriptionsPerConnection: 10_000,
+  /** Interval of WebSocket pings; a peer that has not answered the previous one is dropped. */
+  heartbeatIntervalMs: 30_000,
+  /** How long a closing connection may take to answer the close frame before it is destroyed. */
+  closeGraceMs: 1_000,
+} as const;
+
+export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+export const DEFAULT_HUB = {
+  /** How long a topic stays open upstream after its last subscriber leaves. */
+  lingerMs: 2_000,
+  /** Topics open at once, hub-wide. */
+  maxTopics: 100_000,
+  /** Records a log topic retains for replay. */
+  logWindowMaxRecords: 10_000,
+  /** Bytes a log topic retains for replay. */
+  logWindowMaxBytes: 16 * 1024 * 1024,
+} as const;
+
+export type HubLimits = { -readonly [K in keyof typeof DEFAULT_HUB]: number };

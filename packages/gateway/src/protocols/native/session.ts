@@ -1,0 +1,158 @@
+/**
+ * A native-protocol connection: parses client messages, checks them, calls the hub, and answers.
+ * Client mistakes come back as `error` messages (with the message's id when it had one); the
+ * connection stays open.
+ */
+import type { Hub } from "../../core/hub.js";
+import { asBeamgateError, BeamgateError, type ErrorCode } from "../../errors.js";
+import type { Connection } from "../../transport/connection.js";
+import type { Session } from "../../transport/protocol.js";
+import type { Envelope, Fields } from "./envelope.js";
+import {
+  type ClientMessage,
+  MessageError,
+  type MessageId,
+  type PutMessage,
+  parseClientMessage,
+  type SubscribeMessage,
+} from "./messages.js";
+import { Stream } from "./stream.js";
+
+export interface NativeOptions {
+  readonly maxSubscriptions: number;
+  readonly defaultPutTimeoutMs: number;
+  readonly maxPutTimeoutMs: number;
+}
+
+/** How put failures are reported in `put_result.status`. */
+const PUT_STATUS: Partial<Record<ErrorCode, string>> = {
+  BG_ERR_PUT_TIMEOUT: "timeout",
+  BG_ERR_PUT_READ_ONLY: "refused",
+};
+
+export class NativeSession implements Session {
+  readonly #connection: Connection;
+  readonly #hub: Hub;
+  readonly #envelope: Envelope;
+  readonly #options: NativeOptions;
+  readonly #streams = new Map<MessageId, Stream>();
+  #closed = false;
+
+  constructor(connection: Connection, hub: Hub, envelope: Envelope, options: NativeOptions) {
+    this.#connection = connection;
+    this.#hub = hub;
+    this.#envelope = envelope;
+    this.#options = options;
+    connection.onDrain = () => {
+      for (const stream of this.#streams.values()) if (stream.paused) stream.resume();
+    };
+  }
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(this.#envelope.decode(data, isBinary));
+    } catch (e) {
+      const error = asBeamgateError(e, "BG_ERR_PROTO_INVALID_MESSAGE");
+      this.#error(error, e instanceof MessageError ? e.id : undefined);
+      return;
+    }
+    switch (message.type) {
+      case "subscribe":
+        this.#subscribe(message);
+        return;
+      case "unsubscribe": {
+        const stream = this.#streams.get(message.id);
+        if (!stream) {
+          this.#error(
+            new BeamgateError("BG_ERR_PROTO_UNKNOWN_ID", `No subscription has id ${JSON.stringify(message.id)}`),
+            message.id,
+          );
+          return;
+        }
+        this.#streams.delete(message.id);
+        stream.subscription?.close();
+        this.#send({ type: "complete", id: message.id });
+        return;
+      }
+      case "put":
+        void this.#put(message);
+        return;
+      case "ping":
+        this.#send(message.id === undefined ? { type: "pong" } : { type: "pong", id: message.id });
+        return;
+    }
+  }
+
+  onClose(): void {
+    this.#closed = true;
+    for (const stream of this.#streams.values()) stream.subscription?.close();
+    this.#streams.clear();
+  }
+
+  #subscribe(message: SubscribeMessage): void {
+    const { id } = message;
+    if (this.#streams.has(id)) {
+      this.#error(
+        new BeamgateError("BG_ERR_PROTO_DUPLICATE_ID", `A subscription with id ${JSON.stringify(id)} exists`),
+        id,
+      );
+      return;
+    }
+    if (this.#streams.size >= this.#options.maxSubscriptions) {
+      this.#error(
+        new BeamgateError(
+          "BG_ERR_LIMIT_SUBSCRIPTIONS",
+          `At most ${this.#options.maxSubscriptions} subscriptions per connection`,
+        ),
+        id,
+      );
+      return;
+    }
+    const stream = new Stream(id, this.#connection, this.#envelope, message.options.conflate, (ended) => {
+      if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
+    });
+    this.#streams.set(id, stream);
+    try {
+      stream.subscription = this.#hub.subscribe(message.topic, stream, { start: message.start, epoch: message.epoch });
+    } catch (e) {
+      this.#streams.delete(id);
+      this.#error(asBeamgateError(e, "BG_ERR_TOPIC_FAILED"), id);
+    }
+  }
+
+  async #put(message: PutMessage): Promise<void> {
+    const timeoutMs = message.timeout === undefined ? this.#options.defaultPutTimeoutMs : message.timeout * 1000;
+    const fields: Fields = { type: "put_result", id: message.id };
+    if (timeoutMs > this.#options.maxPutTimeoutMs) {
+      const error = new BeamgateError(
+        "BG_ERR_PROTO_INVALID_MESSAGE",
+        `"timeout" may be at most ${this.#options.maxPutTimeoutMs / 1000} s`,
+      );
+      this.#send({ ...fields, status: "error", code: error.code, message: error.message });
+      return;
+    }
+    try {
+      await this.#hub.put(message.topic, message.value, timeoutMs);
+      fields.status = "done";
+    } catch (e) {
+      const error = asBeamgateError(e, "BG_ERR_PUT_FAILED");
+      fields.status = PUT_STATUS[error.code] ?? "error";
+      fields.code = error.code;
+      fields.message = error.message;
+    }
+    if (!this.#closed) this.#send(fields);
+  }
+
+  #error(error: BeamgateError, id: MessageId | undefined): void {
+    this.#send(
+      id === undefined
+        ? { type: "error", code: error.code, message: error.message }
+        : { type: "error", id, code: error.code, message: error.message },
+    );
+  }
+
+  #send(fields: Fields): void {
+    this.#connection.send(this.#envelope.message(fields));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * One subscription of a native-protocol connection: receives the topic's events from the hub and
+ * sends them under its id. State values may be conflated while the connection lags; a log stream
+ * instead pauses, and resumes from the topic's retained window once the connection drains.
+ */
+import type { Gap, TopicEvent } from "../../core/events.js";
+import type { Subscriber, Subscription } from "../../core/subscription.js";
+import type { BeamgateError } from "../../errors.js";
+import type { Connection } from "../../transport/connection.js";
+import type { ConflationKey, Outgoing } from "../../transport/outgoing.js";
+import { gapFields, sharedEvent } from "./encode.js";
+import type { Envelope, Fields } from "./envelope.js";
+import type { MessageId } from "./messages.js";
+
+export class Stream implements Subscriber, ConflationKey {
+  readonly id: MessageId;
+  subscription: Subscription | undefined;
+  readonly #connection: Connection;
+  readonly #envelope: Envelope;
+  readonly #idPrefix: Uint8Array;
+  readonly #conflate: boolean;
+  readonly #onEnd: (stream: Stream) => void;
+  /** While paused (log topics), the next sequence to send on resume. */
+  #pausedAt: number | undefined;
+
+  constructor(
+    id: MessageId,
+    connection: Connection,
+    envelope: Envelope,
+    conflate: boolean,
+    onEnd: (stream: Stream) => void,
+  ) {
+    this.id = id;
+    this.#connection = connection;
+    this.#envelope = envelope;
+    this.#idPrefix = envelope.idPrefix(id);
+    this.#conflate = conflate;
+    this.#onEnd = onEnd;
+  }
+
+  get paused(): boolean {
+    return this.#pausedAt !== undefined;
+  }
+
+  onEvent(event: TopicEvent): void {
+    const log = event.topic.kind === "log";
+    if (event.kind === "data" && log) {
+      if (this.#pausedAt !== undefined) return;
+      if (this.#connection.lagging) {
+        this.#pausedAt = event.sequence;
+        return;
+      }
+    }
+    const message = this.#envelope.withId(this.#idPrefix, sharedEvent(event, this.#envelope));
+    if (event.kind === "data" && !log && this.#conflate) {
+      this.#connection.send({ ...message, conflate: { key: this, sequence: event.sequence } });
+    } else {
+      this.#connection.send(message);
+    }
+  }
+
+  onGap(gap: Gap): void {
+    this.#send(gapFields(gap));
+  }
+
+  onEnd(error: BeamgateError): void {
+    this.#send({ type: "error", code: error.code, message: error.message });
+    this.#onEnd(this);
+  }
+
+  skippedNotice(from: number, to: number): Outgoing {
+    return this.#envelope.withId(this.#idPrefix, this.#envelope.shared(gapFields({ reason: "conflated", from, to })));
+  }
+
+  /** Sends what a paused log stream missed, from the retained window, until the connection lags again. */
+  resume(): void {
+    const subscription = this.subscription;
+    const from = this.#pausedAt;
+    if (subscription === undefined || subscription.closed || from === undefined) return;
+    this.#pausedAt = undefined;
+    for (const event of subscription.replayFrom(from)) {
+      if (this.#connection.lagging) {
+        this.#pausedAt = event.sequence;
+        return;
+      }
+      this.onEvent(event);
+    }
+  }
+
+  #send(fields: Fields): void {
+    this.#connection.send(this.#envelope.withId(this.#idPrefix, this.#envelope.shared(fields)));
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The HTTP server: plain routes, and WebSocket upgrades handed to the protocol adapter registered
+ * for the path (`ws` in noServer mode, permessage-deflate off). It owns the set of live
+ * connections, their heartbeats and the graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { BeamgateError } from "../errors.js";
+import type { Limits } from "../limits.js";
+import type { Logger } from "../log.js";
+import { Connection } from "./connection.js";
+import type { ProtocolAdapter, Session } from "./protocol.js";
+
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
+
+export interface HttpServerOptions {
+  readonly limits: Limits;
+  readonly log: Logger;
+  readonly adapters: readonly ProtocolAdapter[];
+  /** Plain HTTP routes by exact path (GET and HEAD). */
+  readonly routes: ReadonlyMap<string, RouteHandler>;
+}
+
+export class HttpServer {
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #options: HttpServerOptions;
+  readonly #adapters: Map<string, ProtocolAdapter>;
+  readonly #connections = new Map<Connection, Session>();
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#adapters = new Map(options.adapters.map((a) => [a.path, a]));
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.limits.maxInboundFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.#server = createServer((req, res) => this.#route(req, res));
+    this.#server.on("upgrade", (req, socket, head) => this.#upgrade(req, socket, head));
+    this.#server.on("clientError", (_err, socket) => socket.destroy());
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off("error", reject);
+        this.#heartbeat = setInterval(() => this.#beat(), this.#options.limits.heartbeatIntervalMs);
+        this.#heartbeat.unref();
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every WebSocket with 1001, and resolves once all sockets are gone. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const sockets = [...this.#connections.keys()].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.ws.once("close", () => resolve());
+          c.close(new BeamgateError("BG_ERR_CONN_SHUTDOWN"));
+        }),
+    );
+    this.#server.closeIdleConnections();
+    await Promise.all(sockets);
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const handler = this.#options.routes.get(url.pathname);
+    if (!handler) {
+      const isWs = this.#adapters.has(url.pathname);
+      sendJson(res, isWs ? 426 : 404, { detail: isWs ? "This path takes WebSocket upgrades" : "Not Found" });
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("Allow", "GET, HEAD");
+      sendJson(res, 405, { detail: "Method Not Allowed" });
+      return;
+    }
+    handler(req, res, url);
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const adapter = this.#adapters.get(url.pathname);
+    const refusal = adapter ? adapter.check?.(url, req) : { status: 404, message: "Not Found" };
+    if (refusal || !adapter) {
+      refuse(socket, refusal?.status ?? 404, refusal?.message ?? "Not Found");
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new Connection(ws, socket as Socket, this.#options.limits);
+      let session: Session;
+      try {
+        session = adapter.accept(connection, url, req);
+      } catch (e) {
+        this.#options.log.error({ err: e, path: url.pathname }, "protocol failed to accept a connection");
+        ws.terminate();
+        return;
+      }
+      this.#connections.set(connection, session);
+      ws.on("message", (data, isBinary) => {
+        try {
+          session.onMessage(data as Buffer, isBinary);
+        } catch (e) {
+          this.#options.log.error({ err: e, path: url.pathname }, "unhandled error in message handler");
+        }
+      });
+      ws.on("error", (err) => this.#options.log.debug({ err, path: url.pathname }, "websocket error"));
+      ws.once("close", () => {
+        this.#connections.delete(connection);
+        session.onClose();
+      });
+    });
+  }
+
+  /** Pings every connection; one that has not answered the previous ping is dropped. */
+  #beat(): void {
+    for (const connection of this.#connections.keys()) {
+      if (connection.awaitingPong) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.awaitingPong = true;
+      connection.ws.ping();
+    }
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ detail: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function statusText(status: number): string {
+  return { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 406: "Not Acceptable" }[status] ?? "Error";
+}

@@ -1,0 +1,26 @@
+/** A message waiting in a connection's outbound queue. */
+
+/** Identifies one stream of state values (one subscription), whose queued values may replace each other. */
+export interface ConflationKey {
+  /** The message telling the client that sequences `from..to` were replaced by a newer value. */
+  skippedNotice(from: number, to: number): Outgoing;
+}
+
+export interface Outgoing {
+  readonly binary: boolean;
+  /** The payload, in pieces: e.g. a per-subscriber prefix and a body shared by every subscriber. */
+  readonly chunks: readonly Uint8Array[];
+  /** Total payload bytes. */
+  readonly bytes: number;
+  /** Set on state-topic values: while the connection lags, a newer one replaces this one. */
+  readonly conflate?: { readonly key: ConflationKey; readonly sequence: number };
+}
+
+export function textMessage(text: string): Outgoing {
+  const body = Buffer.from(text);
+  return { binary: false, chunks: [body], bytes: body.length };
+}
+
+export function binaryMessage(body: Uint8Array): Outgoing {
+  return { binary: true, chunks: [body], bytes: body.byteLength };
+}
