@@ -38,7 +38,11 @@ export class LocalPv {
       labels = rest as string[];
       initial = this.#coerceEnum(index, labels);
     } else {
-      initial = this.coerce(defaultInitial(this.type, args), `loc://${call.name}`);
+      try {
+        initial = this.coerce(defaultInitial(this.type, args), `loc://${call.name}`);
+      } catch (e) {
+        throw invalid(call.name, `bad initial value: ${(e as Error).message}`);
+      }
     }
     this.meta = metaFor(this.type, labels);
     this.#sample = { value: initial, timestamp: nowMs(), alarm: NO_ALARM };

@@ -1,0 +1,12 @@
+/** Starts a real gateway on a free loopback port for a test, with configuration overrides. */
+import { type Config, ConfigSchema } from "../../src/config/schema.js";
+import { type Gateway, startGateway } from "../../src/gateway.js";
+import { createLogger } from "../../src/log.js";
+
+type Overrides = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
+
+export async function startTestGateway(overrides: Overrides = {}): Promise<Gateway & { wsUrl: string }> {
+  const config = ConfigSchema.parse({ port: 0, logLevel: "silent", ...overrides });
+  const gateway = await startGateway(config, createLogger("silent"));
+  return Object.assign(gateway, { wsUrl: gateway.url.replace(/^http/, "ws") });
+}
