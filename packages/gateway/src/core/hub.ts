@@ -47,6 +47,11 @@ export class Hub {
     return this.#topics.size;
   }
 
+  /** Whether a topic is open upstream (lingering included). */
+  isOpen(name: string): boolean {
+    return this.#topics.has(this.#resolve(name).uri);
+  }
+
   /** The canonical URI of a topic name, e.g. `sine` -> `sim://sine`. Throws BG_ERR_TOPIC_*. */
   canonicalUri(name: string): string {
     return this.#resolve(name).uri;
