@@ -1,0 +1,61 @@
+/**
+ * The baseline: a raw `ws` server, in a process of its own, that broadcasts the bytes a gateway
+ * client received (a captured message, its timestamps restamped each tick) to every connected
+ * client at the scenario's rate. Each tick builds the frames once and writes them to each socket
+ * in one write: the practical ceiling of Node for this traffic on this machine.
+ */
+import { createServer } from "node:http";
+import type { Socket } from "node:net";
+import { WebSocketServer } from "ws";
+import { isoMicros, nowMs } from "../src/core/time.js";
+import { frameHeader, OPCODE_TEXT } from "../src/transport/frame.js";
+import { answerRequests } from "./ipc.js";
+
+export interface BroadcastPlan {
+  /** A data message as the gateway sent it. */
+  readonly template: string;
+  readonly messagesPerTick: number;
+  readonly tickMs: number;
+}
+
+const TIMESTAMP = Buffer.from('"timestamp":"');
+const sockets = new Set<Socket>();
+
+/** The frames of one tick: `plan.messagesPerTick` copies of the template stamped with now. */
+function tickFrames(template: Buffer, stamps: readonly number[], count: number): Buffer {
+  const body = Buffer.from(template);
+  const now = isoMicros(nowMs());
+  for (const at of stamps) body.write(now, at, "latin1");
+  const header = frameHeader(OPCODE_TEXT, body.length);
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) frames.push(header, body);
+  return Buffer.concat(frames);
+}
+
+answerRequests({
+  listen() {
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    server.on("upgrade", (req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const s = socket as Socket;
+        sockets.add(s);
+        ws.on("error", () => {});
+        ws.once("close", () => sockets.delete(s));
+      }),
+    );
+    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address())));
+  },
+  broadcast(plan: BroadcastPlan) {
+    const template = Buffer.from(plan.template);
+    const stamps: number[] = [];
+    for (let i = template.indexOf(TIMESTAMP); i !== -1; i = template.indexOf(TIMESTAMP, i + 1)) {
+      stamps.push(i + TIMESTAMP.length);
+    }
+    setInterval(() => {
+      if (sockets.size === 0) return;
+      const frames = tickFrames(template, stamps, plan.messagesPerTick);
+      for (const socket of sockets) socket.write(frames);
+    }, plan.tickMs);
+  },
+});

@@ -1,0 +1,53 @@
+/**
+ * What Linux says about a process and about the machine. Process CPU time and resident memory
+ * are read from /proc/<pid>/stat and /proc/<pid>/status by the bench itself, so a child whose
+ * event loop is saturated is measured as accurately as an idle one.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+
+/** Clock ticks per second of the CPU times in /proc/<pid>/stat. */
+const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+export interface ProcSample {
+  /** User + system CPU seconds since the process started. */
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+  /** When it was taken (`performance.now()`, ms). */
+  readonly at: number;
+}
+
+export function sampleProcess(pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rssKb * 1024, at: performance.now() };
+}
+
+/** CPU used between two samples of one process, in cores (CPU seconds per second). */
+export function cpuCores(from: ProcSample, to: ProcSample): number {
+  return (to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000);
+}
+
+export interface Machine {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly kernel: string;
+}
+
+export function describeMachine(): Machine {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  return {
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown",
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+  };
+}
