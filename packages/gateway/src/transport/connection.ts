@@ -63,9 +63,14 @@ export class Connection {
     return this.#queuedBytes + this.#socket.writableLength;
   }
 
-  /** True while more than the soft limit is waiting to be written. */
+  /**
+   * True while more than the soft limit is waiting to be written. Whoever sees `true` gets an
+   * `onDrain` call once the connection catches up.
+   */
   get lagging(): boolean {
-    return this.bufferedBytes > this.#limits.outboundSoftLimitBytes;
+    const lagging = this.bufferedBytes > this.#limits.outboundSoftLimitBytes;
+    if (lagging) this.#wasLagging = true;
+    return lagging;
   }
 
   get closing(): boolean {
@@ -102,7 +107,6 @@ export class Connection {
       this.close(new BeamgateError("BG_ERR_CONN_SLOW_CONSUMER"));
       return;
     }
-    if (this.lagging) this.#wasLagging = true;
     if (!this.#flushScheduled && !this.#waitingForDrain) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());

@@ -23,7 +23,8 @@ export class TestSource implements Source {
     this.sinks.set(path, sink);
     if (path.startsWith("log")) sink.meta({ kind: "log", dtype: "string" } satisfies Meta);
     else sink.meta({ kind: "state", dtype: "float64", units: "mm" } satisfies Meta);
-    if (!path.startsWith("offline")) sink.status({ connected: true, readAccess: true, writeAccess: !path.startsWith("ro") });
+    if (!path.startsWith("offline"))
+      sink.status({ connected: true, readAccess: true, writeAccess: !path.startsWith("ro") });
     if (path.startsWith("failnow")) sink.fail(new BeamgateError("BG_ERR_TOPIC_NOT_FOUND", "gone at once"));
     return {
       close: () => {

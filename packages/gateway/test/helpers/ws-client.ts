@@ -24,7 +24,9 @@ export class TestClient {
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on("message", (data: Buffer, isBinary) => {
       const m: Message = isBinary ? { binary: true, value: decode(data), raw: data } : JSON.parse(data.toString());
       this.all.push(m);
@@ -66,7 +68,9 @@ export class TestClient {
       };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching message within ${timeoutMs} ms; inbox: ${JSON.stringify(this.inbox).slice(0, 500)}`));
+        reject(
+          new Error(`no matching message within ${timeoutMs} ms; inbox: ${JSON.stringify(this.inbox).slice(0, 500)}`),
+        );
       }, timeoutMs);
       this.#waiters.push(waiter);
     });

@@ -32,7 +32,10 @@ describe("native protocol golden messages", () => {
     );
     assert.equal(m.binary, true);
     const decoded = decode(bytes(m)) as Record<string, unknown>;
-    assert.deepEqual(new Float64Array(Uint8Array.from(decoded.value as Uint8Array).buffer), Float64Array.from([1, -2.5]));
+    assert.deepEqual(
+      new Float64Array(Uint8Array.from(decoded.value as Uint8Array).buffer),
+      Float64Array.from([1, -2.5]),
+    );
   });
 
   it("shares one body between subscribers, each with its own id", () => {
@@ -44,7 +47,13 @@ describe("native protocol golden messages", () => {
     assert.equal(a, '{"id":"a","type":"status","connected":true,"read_access":true,"write_access":false}');
     assert.equal(b, '{"id":42,"type":"status","connected":true,"read_access":true,"write_access":false}');
     const m = msgpackEnvelope.withId(msgpackEnvelope.idPrefix(42), sharedEvent(ev, msgpackEnvelope));
-    assert.deepEqual(decode(bytes(m)), { id: 42, type: "status", connected: true, read_access: true, write_access: false });
+    assert.deepEqual(decode(bytes(m)), {
+      id: 42,
+      type: "status",
+      connected: true,
+      read_access: true,
+      write_access: false,
+    });
   });
 
   it("uses a map16 header past 15 fields", () => {

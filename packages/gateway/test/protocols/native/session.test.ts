@@ -155,7 +155,10 @@ describe("native protocol, JSON envelope", () => {
     d.send({ type: "subscribe", id: "r", topic: "sim://console(0.02)", start: last + 1, epoch: meta.epoch });
     const next = await d.next((m) => m.type === "data");
     assert.equal(next.sequence, last + 1);
-    assert.deepEqual(d.inbox.filter((m) => m.type === "skipped"), []);
+    assert.deepEqual(
+      d.inbox.filter((m) => m.type === "skipped"),
+      [],
+    );
 
     // Wait until the window (5 records) no longer holds sequence 1, then ask for it.
     await c.next((m) => m.type === "data" && m.sequence >= 8, 3000);

@@ -60,7 +60,8 @@ describe("/ws PV API", () => {
     assert.deepEqual([...names].sort(), ["loc://b1(0)", "loc://b2(0)"]);
     const byName = Object.fromEntries(batch.updates.map((u: Message) => [u.pv_name, u.value]));
     assert.deepEqual(byName, { "loc://b1(0)": 5, "loc://b2(0)": 50 });
-    for (const u of batch.updates) assert.deepEqual(Object.keys(u), ["pv_name", "value", "timestamp", "status", "severity"]);
+    for (const u of batch.updates)
+      assert.deepEqual(Object.keys(u), ["pv_name", "value", "timestamp", "status", "severity"]);
     const later = await c.collect(250, (m) => m.type === "update" || m.type === "batch_update");
     assert.deepEqual(later, [], "nothing changed after the batch, so nothing is sent (diff-based)");
     await writer.close();
@@ -96,7 +97,10 @@ describe("/ws PV API", () => {
     c.send({ action: "subscribe", pv_names: ["loc://e1", "loc://e2"] });
     await c.next((m) => m.type === "subscribed");
     c.send({ action: "list_subscriptions" });
-    assert.deepEqual(await c.next((m) => m.type === "subscriptions"), { type: "subscriptions", pv_names: ["loc://e1", "loc://e2"] });
+    assert.deepEqual(await c.next((m) => m.type === "subscriptions"), {
+      type: "subscriptions",
+      pv_names: ["loc://e1", "loc://e2"],
+    });
     c.send({ action: "unsubscribe", pv_names: ["loc://e1", "never"] });
     assert.deepEqual(await c.next((m) => m.type === "error"), { type: "error", message: "Not subscribed: never" });
     assert.deepEqual(await c.next((m) => m.type === "unsubscribed"), { type: "unsubscribed", pv_names: ["loc://e1"] });
@@ -181,7 +185,10 @@ describe("/ws PV API limits", () => {
       const c = await client(gw);
       c.send({ action: "subscribe", pv_names: ["loc://l1", "loc://l2", "loc://l3", "loc://l4"] });
       const e = await c.next((m) => m.type === "error");
-      assert.match(e.message, /^Subscription limit reached \(3 PVs per connection\): not subscribed to 1 PV\(s\): loc:\/\/l4$/);
+      assert.match(
+        e.message,
+        /^Subscription limit reached \(3 PVs per connection\): not subscribed to 1 PV\(s\): loc:\/\/l4$/,
+      );
       const sub = await c.next((m) => m.type === "subscribed");
       assert.deepEqual(sub.pv_names, ["loc://l1", "loc://l2", "loc://l3"]);
       await c.close();

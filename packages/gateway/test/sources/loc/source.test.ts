@@ -75,19 +75,22 @@ describe("LocSource", () => {
     const long = open("l<VLong>(0)");
     await long.put("-4");
     assert.equal(long.sink.samples.at(-1)?.value, -4);
-    for (const bad of [1.5, 2 ** 31, "x"]) await assert.rejects(Promise.resolve(long.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
+    for (const bad of [1.5, 2 ** 31, "x"])
+      await assert.rejects(Promise.resolve(long.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
 
     const en = open('m<VEnum>(0, "Out", "In")');
     await en.put("In");
     assert.equal(en.sink.samples.at(-1)?.value, 1);
     await en.put(0);
     assert.equal(en.sink.samples.at(-1)?.value, 0);
-    for (const bad of [2, -1, "Sideways", 0.5]) await assert.rejects(Promise.resolve(en.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
+    for (const bad of [2, -1, "Sideways", 0.5])
+      await assert.rejects(Promise.resolve(en.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
 
     const arr = open("w(1, 2)");
     await arr.put([3, "4", 5]);
     assert.deepEqual(arr.sink.samples.at(-1)?.value, Float64Array.from([3, 4, 5]));
-    for (const bad of [3, [1, "x"], "1,2"]) await assert.rejects(Promise.resolve(arr.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
+    for (const bad of [3, [1, "x"], "1,2"])
+      await assert.rejects(Promise.resolve(arr.put(bad)), { code: "BG_ERR_PUT_INVALID_VALUE" });
 
     const str = open('s("a")');
     await assert.rejects(Promise.resolve(str.put(5)), { code: "BG_ERR_PUT_INVALID_VALUE" });
