@@ -36,6 +36,7 @@ export const ERRORS = {
   BG_ERR_PROTO_UNKNOWN_ID: { message: "No subscription has this id" },
 
   BG_ERR_LIMIT_SUBSCRIPTIONS: { message: "Too many subscriptions on this connection" },
+  BG_ERR_LIMIT_PENDING_PUTS: { message: "Too many puts waiting for completion on this connection" },
   BG_ERR_LIMIT_FRAME_TOO_LARGE: { message: "Inbound frame too large", closeCode: 1009 },
 
   BG_ERR_CONN_SLOW_CONSUMER: {

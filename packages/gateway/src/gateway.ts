@@ -39,6 +39,7 @@ export async function startGateway(config: Config, log: Logger = createLogger(co
       ...config.native,
       serverVersion: VERSION,
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+      maxPendingPuts: config.limits.maxPendingPutsPerConnection,
       maxMessageBytes: config.limits.maxInboundFrameBytes,
     }),
   ];

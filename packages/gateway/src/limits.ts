@@ -12,6 +12,8 @@ export const DEFAULT_LIMITS = {
   outboundHardLimitBytes: 8 * 1024 * 1024,
   /** Subscriptions one connection may hold at once. */
   maxSubscriptionsPerConnection: 10_000,
+  /** Puts one connection may have waiting for completion at once. */
+  maxPendingPutsPerConnection: 64,
   /** Interval of WebSocket pings; a peer that has not answered the previous one is dropped. */
   heartbeatIntervalMs: 30_000,
   /** How long a closing connection may take to answer the close frame before it is destroyed. */

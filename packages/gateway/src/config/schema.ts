@@ -54,6 +54,10 @@ export const ConfigSchema = z
           DEFAULT_LIMITS.maxSubscriptionsPerConnection,
           "Subscriptions one connection may hold at once.",
         ),
+        maxPendingPutsPerConnection: positiveInt(
+          DEFAULT_LIMITS.maxPendingPutsPerConnection,
+          "Puts one connection may have waiting for completion at once; more are refused.",
+        ),
         heartbeatIntervalMs: positiveInt(
           DEFAULT_LIMITS.heartbeatIntervalMs,
           "Interval of WebSocket pings; a peer that missed the previous pong is dropped.",

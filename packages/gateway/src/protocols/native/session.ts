@@ -20,6 +20,7 @@ import { Stream } from "./stream.js";
 
 export interface NativeOptions {
   readonly maxSubscriptions: number;
+  readonly maxPendingPuts: number;
   readonly defaultPutTimeoutMs: number;
   readonly maxPutTimeoutMs: number;
 }
@@ -37,6 +38,7 @@ export class NativeSession implements Session {
   readonly #options: NativeOptions;
   readonly #streams = new Map<MessageId, Stream>();
   #closed = false;
+  #pendingPuts = 0;
 
   constructor(connection: Connection, hub: Hub, envelope: Envelope, options: NativeOptions) {
     this.#connection = connection;
@@ -132,6 +134,15 @@ export class NativeSession implements Session {
       this.#send({ ...fields, status: "error", code: error.code, message: error.message });
       return;
     }
+    if (this.#pendingPuts >= this.#options.maxPendingPuts) {
+      const error = new BeamgateError(
+        "BG_ERR_LIMIT_PENDING_PUTS",
+        `At most ${this.#options.maxPendingPuts} puts may wait for completion per connection`,
+      );
+      this.#send({ ...fields, status: "refused", code: error.code, message: error.message });
+      return;
+    }
+    this.#pendingPuts++;
     try {
       await this.#hub.put(message.topic, message.value, timeoutMs);
       fields.status = "done";
@@ -140,6 +151,8 @@ export class NativeSession implements Session {
       fields.status = PUT_STATUS[error.code] ?? "error";
       fields.code = error.code;
       fields.message = error.message;
+    } finally {
+      this.#pendingPuts--;
     }
     if (!this.#closed) this.#send(fields);
   }
