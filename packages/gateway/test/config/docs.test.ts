@@ -25,7 +25,12 @@ function rows(table: string): string[][] {
   return table
     .split("\n")
     .filter((line) => line.startsWith("|") && !/^\|[\s:|-]+\|$/.test(line))
-    .map((line) => line.slice(1, -1).split("|").map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split("|")
+        .map((cell) => cell.trim()),
+    );
 }
 
 function between(text: string, marker: string): string {

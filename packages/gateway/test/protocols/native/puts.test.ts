@@ -10,7 +10,13 @@ import { TestSource } from "../../helpers/test-source.js";
 import { TestClient } from "../../helpers/ws-client.js";
 
 describe("native protocol puts", () => {
-  const hub = new Hub({ defaultScheme: "test", lingerMs: 0, maxTopics: 10, logWindowMaxRecords: 10, logWindowMaxBytes: 1e6 });
+  const hub = new Hub({
+    defaultScheme: "test",
+    lingerMs: 0,
+    maxTopics: 10,
+    logWindowMaxRecords: 10,
+    logWindowMaxBytes: 1e6,
+  });
   const source = new TestSource();
   hub.addSource(source);
   const server = new HttpServer({
@@ -44,7 +50,11 @@ describe("native protocol puts", () => {
     c.send({ type: "put", id: "slow", topic: "test://a", value: 1, timeout: 0.2 });
     c.send({ type: "ping", id: "meanwhile" });
     assert.deepEqual(await c.next((m) => m.type === "pong"), { type: "pong", id: "meanwhile" });
-    assert.equal(c.inbox.some((m) => m.type === "put_result"), false, "the pong came before the put ended");
+    assert.equal(
+      c.inbox.some((m) => m.type === "put_result"),
+      false,
+      "the pong came before the put ended",
+    );
     const r = await c.next((m) => m.type === "put_result");
     assert.deepEqual([r.id, r.status, r.code], ["slow", "timeout", "BG_ERR_PUT_TIMEOUT"]);
     await c.close();
@@ -57,7 +67,10 @@ describe("native protocol puts", () => {
     const first = await c.next((m) => m.type === "put_result");
     assert.deepEqual([first.id, first.status, first.code], ["p3", "refused", "BG_ERR_LIMIT_PENDING_PUTS"]);
     const rest = [await c.next((m) => m.type === "put_result"), await c.next((m) => m.type === "put_result")];
-    assert.deepEqual(rest.map((r) => r.status), ["timeout", "timeout"]);
+    assert.deepEqual(
+      rest.map((r) => r.status),
+      ["timeout", "timeout"],
+    );
     source.putMode = "ok";
     c.send({ type: "put", id: "p4", topic: "test://a", value: 2 });
     assert.equal((await c.next((m) => m.type === "put_result")).status, "done");
