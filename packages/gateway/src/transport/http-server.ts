@@ -49,6 +49,11 @@ export class HttpServer {
     return this.#connections.size;
   }
 
+  /** The live connections (for health reporting and tests). */
+  get connections(): IterableIterator<Connection> {
+    return this.#connections.keys();
+  }
+
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.#server.once("error", reject);

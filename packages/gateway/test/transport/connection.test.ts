@@ -30,7 +30,14 @@ describe("slow consumers", () => {
       const slow = await RawClient.connect(gw.address.port, "/api/v1/stream/multi");
       slow.sendText(JSON.stringify({ type: "subscribe", id: "s", topic, options: { conflate: false } }));
       slow.pause();
+      let maxBuffered = 0;
+      const sampler = setInterval(() => {
+        for (const c of gw.server.connections) maxBuffered = Math.max(maxBuffered, c.bufferedBytes);
+      }, 5);
       await until(() => gw.server.connectionCount === 1, 10_000, "the slow client to be dropped");
+      clearInterval(sampler);
+      assert.ok(maxBuffered > 64 * 1024, `the backlog was seen building (${maxBuffered} bytes)`);
+      assert.ok(maxBuffered <= 512 * 1024 + 100 * 1024, `memory stayed bounded: at most ${maxBuffered} bytes queued`);
       const received = healthy.all.filter((m) => m.type === "data").length;
       await sleep(200);
       assert.ok(

@@ -220,3 +220,21 @@ describe("native protocol, msgpack envelope", () => {
     await c.close();
   });
 });
+
+describe("native protocol at scale", () => {
+  it("holds thousands of subscriptions on one connection and releases them all on close", async () => {
+    const gw = await startTestGateway({ hub: { lingerMs: 0 } });
+    try {
+      const c = await TestClient.connect(`${gw.wsUrl}/api/v1/stream/multi`);
+      for (let i = 0; i < 3000; i++) c.send({ type: "subscribe", id: i, topic: `loc://n${i}(${i})` });
+      const last = await c.next((m) => m.type === "data" && m.id === 2999, 10_000);
+      assert.equal(last.value, 2999);
+      assert.equal(gw.hub.topicCount, 3000);
+      await c.close();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(gw.hub.topicCount, 0, "every topic released");
+    } finally {
+      await gw.close();
+    }
+  });
+});
