@@ -64,9 +64,12 @@ export class Hub {
    */
   subscribe(name: string, subscriber: Subscriber, options: SubscribeOptions = {}): Subscription {
     if (this.#closed) throw new BeamgateError("BG_ERR_CONN_SHUTDOWN");
+    const opened = this.#topics.size;
     const topic = this.#acquire(name);
     const subscription = new Subscription(topic, subscriber, (s, t) => this.#release(s, t));
-    topic.attach(subscription, options.start, options.epoch);
+    // The first subscriber of a log topic also gets what the source produced while opening.
+    const justOpened = this.#topics.size > opened;
+    topic.attach(subscription, options.start ?? (justOpened ? 1 : undefined), options.epoch);
     return subscription;
   }
 

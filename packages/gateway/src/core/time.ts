@@ -1,8 +1,19 @@
 /** Clock and timestamp formatting shared by sources and encoders. */
 
-/** Milliseconds since the Unix epoch with sub-millisecond resolution. */
+let offsetMs = Date.now() - performance.now();
+let offsetCheckedAt = performance.now();
+
+/**
+ * Milliseconds since the Unix epoch with sub-millisecond resolution: the monotonic clock, re-aligned
+ * with the wall clock every second so that clock steps (NTP) are followed.
+ */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  const now = performance.now();
+  if (now - offsetCheckedAt > 1000) {
+    offsetMs = Date.now() - now;
+    offsetCheckedAt = now;
+  }
+  return now + offsetMs;
 }
 
 /**

@@ -12,7 +12,7 @@ export interface TopicName {
   readonly path: string;
 }
 
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/s;
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/is;
 // Printable, no whitespace other than plain spaces (sim/loc argument lists may contain them).
 const FORBIDDEN = /[\u0000-\u001f\u007f]/;
 
@@ -27,7 +27,7 @@ export function parseTopicName(name: string, defaultScheme: string): TopicName {
     throw new BeamgateError("BG_ERR_TOPIC_INVALID", "Topic name contains control characters");
   }
   const m = SCHEME.exec(name);
-  const scheme = m ? (m[1] as string) : defaultScheme;
+  const scheme = m ? (m[1] as string).toLowerCase() : defaultScheme;
   const path = m ? (m[2] as string) : name;
   if (path.trim().length === 0) {
     throw new BeamgateError("BG_ERR_TOPIC_INVALID", `Topic name "${name}" has an empty path`);

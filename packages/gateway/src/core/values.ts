@@ -73,7 +73,10 @@ export interface Meta {
   /** `state`: the latest value counts. `log`: every record counts, with sequence numbers and replay. */
   readonly kind: "state" | "log";
   readonly dtype: Dtype;
-  /** Present for arrays: the number of elements (the maximum, for variable-length arrays). */
+  /**
+   * Present for arrays: the number of elements; for variable-length arrays the maximum, or 0 when
+   * the length has no fixed bound (local arrays).
+   */
   readonly count?: number;
   readonly units?: string;
   readonly precision?: number;

@@ -101,12 +101,13 @@ export class Connection {
       }
       this.#latestByKey.set(conflate.key, entry);
     }
-    this.#queue.push(entry);
-    this.#queuedBytes += message.bytes;
+    // Judge the backlog before this message, so one message larger than the limit still goes out.
     if (this.bufferedBytes > this.#limits.outboundHardLimitBytes) {
       this.close(new BeamgateError("BG_ERR_CONN_SLOW_CONSUMER"));
       return;
     }
+    this.#queue.push(entry);
+    this.#queuedBytes += message.bytes;
     if (!this.#flushScheduled && !this.#waitingForDrain) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());
@@ -127,8 +128,7 @@ export class Connection {
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#latestByKey.clear();
-    // Close reasons are limited to 123 bytes by RFC 6455 §5.5.
-    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    this.ws.close(code, closeReason(reason));
     const grace = setTimeout(() => this.ws.terminate(), this.#limits.closeGraceMs);
     grace.unref();
     this.ws.once("close", () => clearTimeout(grace));
@@ -197,4 +197,11 @@ export class Connection {
       this.#onDrain?.();
     }
   }
+}
+
+/** Close reasons are limited to 123 bytes of UTF-8 (RFC 6455 §5.5); cut on a character boundary. */
+function closeReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
 }

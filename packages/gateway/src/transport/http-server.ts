@@ -126,7 +126,11 @@ export class HttpServer {
           this.#options.log.error({ err: e, path: url.pathname }, "unhandled error in message handler");
         }
       });
-      ws.on("error", (err) => this.#options.log.debug({ err, path: url.pathname }, "websocket error"));
+      ws.on("error", (err: Error & { code?: string }) => {
+        // ws has already closed the socket (1009 for an oversized message, 1002 for a bad frame).
+        const code = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "BG_ERR_LIMIT_FRAME_TOO_LARGE" : err.code;
+        this.#options.log.debug({ code, remote: connection.remoteAddress, path: url.pathname }, err.message);
+      });
       ws.once("close", () => {
         this.#connections.delete(connection);
         session.onClose();
@@ -138,6 +142,10 @@ export class HttpServer {
   #beat(): void {
     for (const connection of this.#connections.keys()) {
       if (connection.awaitingPong) {
+        this.#options.log.debug(
+          { code: "BG_ERR_CONN_HEARTBEAT", remote: connection.remoteAddress },
+          "dropping a silent peer",
+        );
         connection.ws.terminate();
         continue;
       }

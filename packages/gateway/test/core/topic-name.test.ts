@@ -8,6 +8,10 @@ describe("parseTopicName", () => {
     assert.deepEqual(parseTopicName("loc://a:b", "ca"), { scheme: "loc", path: "a:b" });
   });
 
+  it("reads schemes case-insensitively", () => {
+    assert.deepEqual(parseTopicName("SIM://sine", "ca"), { scheme: "sim", path: "sine" });
+  });
+
   it("gives bare names the default scheme, including EPICS names with colons and dots", () => {
     assert.deepEqual(parseTopicName("SR:C01:BPM1:X.VAL", "sim"), { scheme: "sim", path: "SR:C01:BPM1:X.VAL" });
   });

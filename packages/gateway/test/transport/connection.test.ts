@@ -115,6 +115,21 @@ describe("slow consumers", () => {
 });
 
 describe("connection limits", () => {
+  it("sends one message larger than the hard limit to a client that keeps up", async () => {
+    const gw = await startTestGateway({
+      limits: { outboundSoftLimitBytes: 16 * 1024, outboundHardLimitBytes: 32 * 1024 },
+    });
+    try {
+      const c = await TestClient.connect(`${gw.wsUrl}/api/v1/stream/multi`);
+      c.send({ type: "subscribe", id: "big", topic: "sim://sinewave(1,10,20000,1)" }); // ~400 KB of JSON
+      const d = await c.next((m) => m.type === "data", 5000);
+      assert.equal(d.value.length, 20000);
+      await c.close();
+    } finally {
+      await gw.close();
+    }
+  });
+
   it("drops a peer that does not answer pings", async () => {
     const gw = await startTestGateway({ limits: { heartbeatIntervalMs: 100 } });
     try {

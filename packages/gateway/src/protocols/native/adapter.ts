@@ -35,6 +35,7 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
             envelopes: Object.keys(ENVELOPES),
             messages: ["subscribe", "unsubscribe", "put", "ping"],
             max_subscriptions: options.maxSubscriptions,
+            max_pending_puts: options.maxPendingPuts,
             max_message_bytes: options.maxMessageBytes,
           },
         }),

@@ -127,11 +127,8 @@ export class NativeSession implements Session {
     const timeoutMs = message.timeout === undefined ? this.#options.defaultPutTimeoutMs : message.timeout * 1000;
     const fields: Fields = { type: "put_result", id: message.id };
     if (timeoutMs > this.#options.maxPutTimeoutMs) {
-      const error = new BeamgateError(
-        "BG_ERR_PROTO_INVALID_MESSAGE",
-        `"timeout" may be at most ${this.#options.maxPutTimeoutMs / 1000} s`,
-      );
-      this.#send({ ...fields, status: "error", code: error.code, message: error.message });
+      const why = `"timeout" may be at most ${this.#options.maxPutTimeoutMs / 1000} s`;
+      this.#error(new BeamgateError("BG_ERR_PROTO_INVALID_MESSAGE", why), message.id);
       return;
     }
     if (this.#pendingPuts >= this.#options.maxPendingPuts) {

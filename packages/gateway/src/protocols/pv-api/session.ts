@@ -7,7 +7,7 @@
 import type { TopicEvent } from "../../core/events.js";
 import type { Hub } from "../../core/hub.js";
 import type { Subscriber, Subscription } from "../../core/subscription.js";
-import type { Sample } from "../../core/values.js";
+import { type Sample, sameValue } from "../../core/values.js";
 import { asBeamgateError, type BeamgateError } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Outgoing } from "../../transport/outgoing.js";
@@ -28,6 +28,8 @@ class PvWatch implements Subscriber {
   connected = false;
   /** Whether this PV has been confirmed by a `subscribed` message (until then values are held). */
   announced = false;
+  /** A disconnection was reported: the next value goes out even if it equals the last one. */
+  #reportedDown = false;
 
   constructor(
     readonly name: string,
@@ -38,8 +40,14 @@ class PvWatch implements Subscriber {
     if (event.kind === "status") {
       const was = this.connected;
       this.connected = event.status.connected;
-      if (was && !this.connected && this.announced && this.last) this.session.changed(this);
+      if (was && !this.connected && this.announced && this.last) {
+        this.#reportedDown = true;
+        this.session.changed(this);
+      }
     } else if (event.kind === "data") {
+      // Diff-based: a sample whose value and alarm equal the last one's is not news.
+      if (this.last && !this.#reportedDown && unchanged(this.last, event.sample)) return;
+      this.#reportedDown = false;
       this.last = event.sample;
       this.lastEvent = event;
       if (this.announced) this.session.changed(this);
@@ -157,7 +165,7 @@ export class PvApiSession implements Session {
     }
     if (refused.length > 0) {
       this.#error(
-        `Subscription limit reached (${this.#options.maxSubscriptions} PVs per connection): not subscribed to ${refused.length} PV(s): ${refused.slice(0, 10).join(", ")}${refused.length > 10 ? ", ..." : ""}`,
+        `Subscription limit reached (${this.#options.maxSubscriptions} PVs per connection): not subscribed to ${refused.length} PV(s): ${listed(refused)}`,
       );
     }
     if (accepted.length === 0) return;
@@ -199,7 +207,7 @@ export class PvApiSession implements Session {
       watch.subscription = undefined;
       done.push(name);
     }
-    if (unknown.length > 0) this.#error(`Not subscribed: ${unknown.join(", ")}`);
+    if (unknown.length > 0) this.#error(`Not subscribed: ${listed(unknown)}`);
     if (done.length > 0) this.#send({ type: "unsubscribed", pv_names: done });
   }
 
@@ -246,6 +254,10 @@ export class PvApiSession implements Session {
   }
 }
 
+function unchanged(a: Sample, b: Sample): boolean {
+  return a.alarm.severity === b.alarm.severity && a.alarm.status === b.alarm.status && sameValue(a.value, b.value);
+}
+
 function batchMessage(entries: readonly Buffer[], skipped: number): Outgoing {
   const tail = Buffer.from(skipped > 0 ? `],"skipped":${skipped}}` : "]}");
   const chunks: Buffer[] = [BATCH_HEAD];
@@ -257,6 +269,12 @@ function batchMessage(entries: readonly Buffer[], skipped: number): Outgoing {
   let bytes = 0;
   for (const c of chunks) bytes += c.length;
   return { binary: false, chunks, bytes };
+}
+
+/** Names for an error message: the first ten, then how many more. */
+function listed(names: readonly string[]): string {
+  const more = names.length > 10 ? ` and ${names.length - 10} more` : "";
+  return names.slice(0, 10).join(", ") + more;
 }
 
 function failureText(name: string, error: BeamgateError): string {

@@ -88,9 +88,8 @@ describe("native protocol, JSON envelope", () => {
     assert.equal((await c.next((m) => m.type === "put_result")).code, "BG_ERR_TOPIC_NOT_FOUND");
 
     c.send({ type: "put", id: "t", topic: "loc://p1", value: 1, timeout: 10_000 });
-    const tooLong = await c.next((m) => m.type === "put_result");
-    assert.equal(tooLong.status, "error");
-    assert.equal(tooLong.code, "BG_ERR_PROTO_INVALID_MESSAGE");
+    const tooLong = await c.next((m) => m.type === "error");
+    assert.deepEqual([tooLong.id, tooLong.code], ["t", "BG_ERR_PROTO_INVALID_MESSAGE"]);
     await c.close();
   });
 
@@ -177,6 +176,13 @@ describe("native protocol, JSON envelope", () => {
     const changed = await f.next((m) => m.type === "skipped");
     assert.equal(changed.reason, "epoch_changed");
     for (const client of [c, d, e, f]) await client.close();
+  });
+
+  it("gives the first subscriber of a new log topic its first record, without start", async () => {
+    const c = await TestClient.connect(url);
+    c.send({ type: "subscribe", id: "fresh", topic: "sim://console(0.5)" });
+    assert.equal((await c.next((m) => m.type === "data")).sequence, 1);
+    await c.close();
   });
 
   it("refuses subscriptions past the limit with BG_ERR_LIMIT_SUBSCRIPTIONS", async () => {

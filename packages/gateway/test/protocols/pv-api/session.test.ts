@@ -68,6 +68,14 @@ describe("/ws PV API", () => {
     await c.close();
   });
 
+  it("sends only changes: a PV whose value and alarm stay the same sends nothing after its initial value", async () => {
+    const c = await client(gw);
+    c.send({ action: "subscribe", pv_names: ["sim://ramp(0,1,5,0.02)"] }); // step 5 > range: always 0
+    await c.next((m) => m.type === "subscribed");
+    assert.deepEqual(await c.collect(300, (m) => m.type === "update" || m.type === "batch_update"), []);
+    await c.close();
+  });
+
   it("sends a lone change as update, not batch_update", async () => {
     const c = await client(gw);
     c.send({ action: "subscribe", pv_names: ["loc://c1(0)"] });
