@@ -250,7 +250,9 @@ function writeField(view: DataView, bytes: Uint8Array, field: Field, data: DbrDa
       return;
     case "strs": {
       const strings = (data.enumStrings ?? []).slice(0, MAX_ENUM_STATES);
-      strings.forEach((s, i) => writeString(bytes, field.offset + i * MAX_ENUM_STRING_SIZE, MAX_ENUM_STRING_SIZE, s));
+      strings.forEach((s, i) => {
+        writeString(bytes, field.offset + i * MAX_ENUM_STRING_SIZE, MAX_ENUM_STRING_SIZE, s);
+      });
       return;
     }
     default: {
@@ -280,7 +282,9 @@ function writeValues(view: DataView, bytes: Uint8Array, layout: DbrLayout, value
   const { kind } = ELEMENT[layout.base];
   const start = layout.valueOffset;
   if (kind === "string") {
-    (value as string[]).forEach((s, i) => writeString(bytes, start + i * MAX_STRING_SIZE, MAX_STRING_SIZE, s));
+    (value as string[]).forEach((s, i) => {
+      writeString(bytes, start + i * MAX_STRING_SIZE, MAX_STRING_SIZE, s);
+    });
     return;
   }
   const values = value as Exclude<DbrArray, string[]>;
