@@ -76,6 +76,12 @@ function coerce(type: "integer" | "string", raw: string): unknown {
 
 function mergeInto(target: Tree, source: Tree, origin: Map<string, string>, label: string, prefix: string): void {
   for (const [key, value] of Object.entries(source)) {
+    if (key === "__proto__" || key === "constructor" || key === "prototype") {
+      throw new BeamgateError(
+        "BG_ERR_CONFIG_INVALID",
+        `unknown configuration option "${prefix ? `${prefix}.` : ""}${key}"`,
+      );
+    }
     const path = prefix ? `${prefix}.${key}` : key;
     if (value && typeof value === "object" && !Array.isArray(value)) {
       const child = (target[key] && typeof target[key] === "object" ? target[key] : {}) as Tree;

@@ -36,7 +36,11 @@ export function parseCall(text: string, scheme: string): Call {
       const str = STRING.exec(rest);
       const num = str ? null : NUMBER.exec(rest);
       if (str) {
-        args.push(JSON.parse(str[0]) as string);
+        try {
+          args.push(JSON.parse(str[0]) as string);
+        } catch {
+          throw invalid(`bad escape in the string ${str[0].slice(0, 40)}`);
+        }
         rest = rest.slice(str[0].length);
       } else if (num) {
         args.push(Number(num[0]));

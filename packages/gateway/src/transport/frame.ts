@@ -8,25 +8,20 @@
 export const OPCODE_TEXT = 0x1;
 export const OPCODE_BINARY = 0x2;
 
-/** The header of one unfragmented, unmasked frame carrying `length` payload bytes. */
-export function frameHeader(opcode: number, length: number): Buffer {
+/** Writes the header of one unfragmented, unmasked frame of `length` bytes; returns the offset after it. */
+export function writeFrameHeader(out: Buffer, offset: number, opcode: number, length: number): number {
+  out[offset] = 0x80 | opcode;
   if (length < 126) {
-    const h = Buffer.allocUnsafe(2);
-    h[0] = 0x80 | opcode;
-    h[1] = length;
-    return h;
+    out[offset + 1] = length;
+    return offset + 2;
   }
   if (length < 0x10000) {
-    const h = Buffer.allocUnsafe(4);
-    h[0] = 0x80 | opcode;
-    h[1] = 126;
-    h.writeUInt16BE(length, 2);
-    return h;
+    out[offset + 1] = 126;
+    out.writeUInt16BE(length, offset + 2);
+    return offset + 4;
   }
-  const h = Buffer.allocUnsafe(10);
-  h[0] = 0x80 | opcode;
-  h[1] = 127;
-  h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-  h.writeUInt32BE(length >>> 0, 6);
-  return h;
+  out[offset + 1] = 127;
+  out.writeUInt32BE(Math.floor(length / 2 ** 32), offset + 2);
+  out.writeUInt32BE(length >>> 0, offset + 6);
+  return offset + 10;
 }

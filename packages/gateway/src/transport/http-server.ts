@@ -30,6 +30,7 @@ export class HttpServer {
   readonly #adapters: Map<string, ProtocolAdapter>;
   readonly #connections = new Map<Connection, Session>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #closing = false;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
@@ -68,6 +69,7 @@ export class HttpServer {
 
   /** Stops accepting, closes every WebSocket with 1001, and resolves once all sockets are gone. */
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#heartbeat);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const sockets = [...this.#connections.keys()].map(
@@ -84,7 +86,11 @@ export class HttpServer {
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req);
+    if (!url) {
+      sendJson(res, 400, { detail: "Bad request target" });
+      return;
+    }
     const handler = this.#options.routes.get(url.pathname);
     if (!handler) {
       const isWs = this.#adapters.has(url.pathname);
@@ -101,7 +107,11 @@ export class HttpServer {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req);
+    if (!url || this.#closing) {
+      refuse(socket, url ? 503 : 400, url ? "Server shutting down" : "Bad request target");
+      return;
+    }
     const adapter = this.#adapters.get(url.pathname);
     const refusal = adapter ? adapter.check?.(url, req) : { status: 404, message: "Not Found" };
     if (refusal || !adapter) {
@@ -155,6 +165,17 @@ export class HttpServer {
   }
 }
 
+/** The request's path and query, or undefined for a target that is not an absolute path. */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? "/";
+  if (!target.startsWith("/") || target.startsWith("//")) return undefined;
+  try {
+    return new URL(target, "http://localhost");
+  } catch {
+    return undefined;
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
@@ -170,5 +191,12 @@ function refuse(socket: Duplex, status: number, message: string): void {
 }
 
 function statusText(status: number): string {
-  return { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 406: "Not Acceptable" }[status] ?? "Error";
+  const texts: Record<number, string> = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    406: "Not Acceptable",
+    503: "Service Unavailable",
+  };
+  return texts[status] ?? "Error";
 }

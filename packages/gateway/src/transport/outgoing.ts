@@ -4,6 +4,8 @@
 export interface ConflationKey {
   /** The message telling the client that sequences `from..to` were replaced by a newer value. */
   skippedNotice(from: number, to: number): Outgoing;
+  /** Kept by the connection: this stream's value waiting in the queue, if any (no map lookup per message). */
+  queued: object | undefined;
 }
 
 export interface Outgoing {
@@ -12,8 +14,6 @@ export interface Outgoing {
   readonly chunks: readonly Uint8Array[];
   /** Total payload bytes. */
   readonly bytes: number;
-  /** Set on state-topic values: while the connection lags, a newer one replaces this one. */
-  readonly conflate?: { readonly key: ConflationKey; readonly sequence: number };
 }
 
 export function textMessage(text: string): Outgoing {

@@ -83,6 +83,29 @@ describe("slow consumers", () => {
     }
   });
 
+  it("keeps a lagging client's queue small while it conflates: replaced values free their place", async () => {
+    const gw = await startTestGateway({ limits: { outboundSoftLimitBytes: 32 * 1024 } });
+    try {
+      const slow = await RawClient.connect(gw.address.port, "/api/v1/stream/multi");
+      for (const n of [1, 2, 3, 4]) {
+        slow.sendText(JSON.stringify({ type: "subscribe", id: n, topic: `sim://sinewave(1,10,${1000 + n},0.002)` }));
+      }
+      await sleep(100);
+      slow.pause();
+      let longest = 0;
+      const sampler = setInterval(() => {
+        for (const c of gw.server.connections) longest = Math.max(longest, c.queueLength);
+      }, 5);
+      await sleep(2500); // ~5000 updates offered while the client reads nothing
+      clearInterval(sampler);
+      assert.equal(gw.server.connectionCount, 1, "conflation keeps it under the hard limit: not closed");
+      assert.ok(longest < 300, `queue held at most ${longest} entries`);
+      slow.socket.destroy();
+    } finally {
+      await gw.close();
+    }
+  });
+
   it("holds back /ws batches while lagging and reports how many values were skipped", async () => {
     const gw = await startTestGateway({
       pvApi: { batchWindowMs: 0 }, // every update goes out at once, so the backlog builds fast

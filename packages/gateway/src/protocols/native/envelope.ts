@@ -10,6 +10,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import type { Outgoing } from "../../transport/outgoing.js";
 import { MessageError, type MessageId } from "./messages.js";
+import { msgpackProblem } from "./msgpack-guard.js";
 
 export type Fields = Record<string, unknown>;
 
@@ -86,6 +87,8 @@ export const msgpackEnvelope: Envelope = {
   },
   decode(data, isBinary) {
     if (!isBinary) return decodeJson(data);
+    const problem = msgpackProblem(data);
+    if (problem) throw new MessageError("BG_ERR_PROTO_INVALID_MSGPACK", `Invalid msgpack: ${problem}`);
     try {
       return decode(data);
     } catch (e) {

@@ -15,6 +15,7 @@ import type { MessageId } from "./messages.js";
 export class Stream implements Subscriber, ConflationKey {
   readonly id: MessageId;
   subscription: Subscription | undefined;
+  queued: object | undefined;
   readonly #connection: Connection;
   readonly #envelope: Envelope;
   readonly #idPrefix: Uint8Array;
@@ -52,11 +53,8 @@ export class Stream implements Subscriber, ConflationKey {
       }
     }
     const message = this.#envelope.withId(this.#idPrefix, sharedEvent(event, this.#envelope));
-    if (event.kind === "data" && !log && this.#conflate) {
-      this.#connection.send({ ...message, conflate: { key: this, sequence: event.sequence } });
-    } else {
-      this.#connection.send(message);
-    }
+    if (event.kind === "data" && !log && this.#conflate) this.#connection.sendLatest(this, event.sequence, message);
+    else this.#connection.send(message);
   }
 
   onGap(gap: Gap): void {

@@ -18,23 +18,37 @@ function sampleFields(sample: Sample, alarm = sample.alarm): string {
   );
 }
 
-/** The `updates` entry of a batch for one PV. */
-export function entryBytes(name: string, event: DataEvent): Buffer {
-  return event.encoded(`pvapi/entry/${name}`, () =>
-    Buffer.from(`{"pv_name":${JSON.stringify(name)},${sampleFields(event.sample)}}`),
-  );
-}
+/**
+ * The messages about one PV name. An `update` and a batch entry are encoded once per event and
+ * name (cached on the event under keys made once here) and shared by every connection.
+ */
+export class PvNameEncoder {
+  readonly #name: string;
+  readonly #entryKey: string;
+  readonly #updateKey: string;
 
-/** A whole `update` message for one PV. */
-export function updateBytes(name: string, event: DataEvent): Buffer {
-  return event.encoded(`pvapi/update/${name}`, () =>
-    Buffer.from(`{"type":"update","pv_name":${JSON.stringify(name)},${sampleFields(event.sample)}}`),
-  );
-}
+  constructor(name: string) {
+    this.#name = JSON.stringify(name);
+    this.#entryKey = `pvapi/entry/${name}`;
+    this.#updateKey = `pvapi/update/${name}`;
+  }
 
-/** An entry reporting a disconnected PV: its last value with INVALID/COMM alarm. */
-export function disconnectedEntry(name: string, last: Sample): Buffer {
-  return Buffer.from(`{"pv_name":${JSON.stringify(name)},${sampleFields(last, DISCONNECTED_ALARM)}}`);
+  /** The `updates` entry of a batch. */
+  entry(event: DataEvent): Buffer {
+    return event.encoded(this.#entryKey, () => Buffer.from(`{"pv_name":${this.#name},${sampleFields(event.sample)}}`));
+  }
+
+  /** A whole `update` message. */
+  update(event: DataEvent): Buffer {
+    return event.encoded(this.#updateKey, () =>
+      Buffer.from(`{"type":"update","pv_name":${this.#name},${sampleFields(event.sample)}}`),
+    );
+  }
+
+  /** An entry reporting a disconnected PV: its last value with INVALID/COMM alarm. */
+  disconnected(last: Sample): Buffer {
+    return Buffer.from(`{"pv_name":${this.#name},${sampleFields(last, DISCONNECTED_ALARM)}}`);
+  }
 }
 
 /** `initial_values` entry (no pv_name: the key is the name). */

@@ -12,7 +12,7 @@ import { asBeamgateError, type BeamgateError } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Outgoing } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
-import { BATCH_HEAD, COMMA, disconnectedEntry, entryBytes, initialValue, updateBytes } from "./encode.js";
+import { BATCH_HEAD, COMMA, initialValue, PvNameEncoder } from "./encode.js";
 import { PvApiError, parsePvApiMessage } from "./messages.js";
 
 export interface PvApiOptions {
@@ -31,10 +31,14 @@ class PvWatch implements Subscriber {
   /** A disconnection was reported: the next value goes out even if it equals the last one. */
   #reportedDown = false;
 
+  readonly encoder: PvNameEncoder;
+
   constructor(
     readonly name: string,
     readonly session: PvApiSession,
-  ) {}
+  ) {
+    this.encoder = new PvNameEncoder(name);
+  }
 
   onEvent(event: TopicEvent): void {
     if (event.kind === "status") {
@@ -226,8 +230,8 @@ export class PvApiSession implements Session {
     for (const watch of this.#dirty) {
       const event = watch.lastEvent;
       const live = watch.connected && event?.kind === "data";
-      if (this.#dirty.size === 1 && this.#skipped === 0 && live) single = updateBytes(watch.name, event);
-      else entries.push(live ? entryBytes(watch.name, event) : disconnectedEntry(watch.name, watch.last as Sample));
+      if (this.#dirty.size === 1 && this.#skipped === 0 && live) single = watch.encoder.update(event);
+      else entries.push(live ? watch.encoder.entry(event) : watch.encoder.disconnected(watch.last as Sample));
     }
     this.#dirty.clear();
     if (single) {

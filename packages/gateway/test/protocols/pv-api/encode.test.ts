@@ -2,7 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DataEvent } from "../../../src/core/events.js";
-import { entryBytes, initialValue, updateBytes } from "../../../src/protocols/pv-api/encode.js";
+import { initialValue, PvNameEncoder } from "../../../src/protocols/pv-api/encode.js";
+
+const updateBytes = (name: string, ev: DataEvent) => new PvNameEncoder(name).update(ev);
+const entryBytes = (name: string, ev: DataEvent) => new PvNameEncoder(name).entry(ev);
 
 const topic = { uri: "loc://PV:NAME:1", epoch: "e", kind: "state" as const };
 const at = (iso: string, micros: number) => Date.parse(iso) + micros / 1000;
