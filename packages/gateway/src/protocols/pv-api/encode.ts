@@ -1,6 +1,6 @@
 /**
- * Server messages of the `/ws` PV API as bytes. An `update` and a `batch_update` entry are
- * encoded once per event and PV name, and shared by every connection that watches that name.
+ * Server messages of the `/ws` PV API as bytes. A sample's fields are encoded once per event and
+ * shared; each message is a per-name prefix followed by those shared bytes.
  */
 import type { DataEvent } from "../../core/events.js";
 import { isoMicros } from "../../core/time.js";
@@ -19,35 +19,27 @@ function sampleFields(sample: Sample, alarm = sample.alarm): string {
 }
 
 /**
- * The messages about one PV name. An `update` and a batch entry are encoded once per event and
- * name (cached on the event under keys made once here) and shared by every connection.
+ * `"value":..,"timestamp":..,"status":..,"severity":..}`: the part of an `update` or batch entry
+ * that does not name the PV, encoded once per event and shared by every connection and spelling.
  */
-export class PvNameEncoder {
-  readonly #name: string;
-  readonly #entryKey: string;
-  readonly #updateKey: string;
+export function sampleBody(event: DataEvent): Buffer {
+  return event.encoded("pvapi/sample", () => Buffer.from(`${sampleFields(event.sample)}}`));
+}
+
+/** The body reporting a disconnected PV: its last value with INVALID/COMM alarm. */
+export function disconnectedBody(last: Sample): Buffer {
+  return Buffer.from(`${sampleFields(last, DISCONNECTED_ALARM)}}`);
+}
+
+/** The per-name openings that precede a body: `{"pv_name":NAME,` and `{"type":"update","pv_name":NAME,`. */
+export class PvNamePrefixes {
+  readonly entry: Buffer;
+  readonly update: Buffer;
 
   constructor(name: string) {
-    this.#name = JSON.stringify(name);
-    this.#entryKey = `pvapi/entry/${name}`;
-    this.#updateKey = `pvapi/update/${name}`;
-  }
-
-  /** The `updates` entry of a batch. */
-  entry(event: DataEvent): Buffer {
-    return event.encoded(this.#entryKey, () => Buffer.from(`{"pv_name":${this.#name},${sampleFields(event.sample)}}`));
-  }
-
-  /** A whole `update` message. */
-  update(event: DataEvent): Buffer {
-    return event.encoded(this.#updateKey, () =>
-      Buffer.from(`{"type":"update","pv_name":${this.#name},${sampleFields(event.sample)}}`),
-    );
-  }
-
-  /** An entry reporting a disconnected PV: its last value with INVALID/COMM alarm. */
-  disconnected(last: Sample): Buffer {
-    return Buffer.from(`{"pv_name":${this.#name},${sampleFields(last, DISCONNECTED_ALARM)}}`);
+    const json = JSON.stringify(name);
+    this.entry = Buffer.from(`{"pv_name":${json},`);
+    this.update = Buffer.from(`{"type":"update","pv_name":${json},`);
   }
 }
 

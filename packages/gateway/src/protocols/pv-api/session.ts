@@ -4,16 +4,15 @@
  * While the connection lags, the batch is held back and keeps only the latest value per PV; the
  * next batch then says how many values it skipped.
  */
-import type { TopicEvent } from "../../core/events.js";
 import type { Hub } from "../../core/hub.js";
-import type { Subscriber, Subscription } from "../../core/subscription.js";
-import { type Sample, sameValue } from "../../core/values.js";
+import type { Sample } from "../../core/values.js";
 import { asBeamgateError, type BeamgateError } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Outgoing } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
-import { BATCH_HEAD, COMMA, initialValue, PvNameEncoder } from "./encode.js";
+import { BATCH_HEAD, COMMA, disconnectedBody, initialValue, sampleBody } from "./encode.js";
 import { PvApiError, parsePvApiMessage } from "./messages.js";
+import { PvWatch, type WatchOwner } from "./watch.js";
 
 export interface PvApiOptions {
   readonly batchWindowMs: number;
@@ -21,50 +20,7 @@ export interface PvApiOptions {
   readonly maxSubscriptions: number;
 }
 
-class PvWatch implements Subscriber {
-  subscription: Subscription | undefined;
-  last: Sample | undefined;
-  lastEvent: TopicEvent | undefined;
-  connected = false;
-  /** Whether this PV has been confirmed by a `subscribed` message (until then values are held). */
-  announced = false;
-  /** A disconnection was reported: the next value goes out even if it equals the last one. */
-  #reportedDown = false;
-
-  readonly encoder: PvNameEncoder;
-
-  constructor(
-    readonly name: string,
-    readonly session: PvApiSession,
-  ) {
-    this.encoder = new PvNameEncoder(name);
-  }
-
-  onEvent(event: TopicEvent): void {
-    if (event.kind === "status") {
-      const was = this.connected;
-      this.connected = event.status.connected;
-      if (was && !this.connected && this.announced && this.last) {
-        this.#reportedDown = true;
-        this.session.changed(this);
-      }
-    } else if (event.kind === "data") {
-      // Diff-based: a sample whose value and alarm equal the last one's is not news.
-      if (this.last && !this.#reportedDown && unchanged(this.last, event.sample)) return;
-      this.#reportedDown = false;
-      this.last = event.sample;
-      this.lastEvent = event;
-      if (this.announced) this.session.changed(this);
-      else this.session.initialArrived();
-    }
-  }
-
-  onEnd(error: BeamgateError): void {
-    this.session.ended(this, error);
-  }
-}
-
-export class PvApiSession implements Session {
+export class PvApiSession implements Session, WatchOwner {
   readonly #connection: Connection;
   readonly #hub: Hub;
   readonly #options: PvApiOptions;
@@ -190,7 +146,7 @@ export class PvApiSession implements Session {
     const initial = live
       .filter((w) => w.last !== undefined)
       .map((w) => `${JSON.stringify(w.name)}:${initialValue(w.last as Sample, w.connected)}`);
-    for (const w of live) w.announced = true;
+    for (const w of live) w.announce();
     this.#connection.sendText(
       `{"type":"subscribed","pv_names":${JSON.stringify(live.map((w) => w.name))},"initial_values":{${initial.join(",")}}}`,
     );
@@ -225,27 +181,25 @@ export class PvApiSession implements Session {
       return;
     }
     this.#held = false;
-    const entries: Buffer[] = [];
-    let single: Buffer | undefined;
+    const parts: Array<{ watch: PvWatch; body: Buffer }> = [];
     for (const watch of this.#dirty) {
       const event = watch.lastEvent;
       const live = watch.connected && event?.kind === "data";
-      if (this.#dirty.size === 1 && this.#skipped === 0 && live) single = watch.encoder.update(event);
-      else entries.push(live ? watch.encoder.entry(event) : watch.encoder.disconnected(watch.last as Sample));
+      parts.push({ watch, body: live ? sampleBody(event) : disconnectedBody(watch.last as Sample) });
     }
     this.#dirty.clear();
-    if (single) {
-      this.#connection.send({ binary: false, chunks: [single], bytes: single.length });
+    const [only] = parts;
+    if (parts.length === 1 && only && this.#skipped === 0) {
+      this.#connection.send(message([only.watch.prefixes.update, only.body]));
       return;
     }
-    if (entries.length === 1 && this.#skipped === 0) {
-      // One disconnected PV: an `update` message rather than a batch of one.
-      const entry = entries[0] as Buffer;
-      const text = `{"type":"update",${entry.subarray(1).toString()}`;
-      this.#connection.sendText(text);
-      return;
-    }
-    this.#connection.send(batchMessage(entries, this.#skipped));
+    const chunks: Buffer[] = [BATCH_HEAD];
+    parts.forEach(({ watch, body }, i) => {
+      if (i > 0) chunks.push(COMMA);
+      chunks.push(watch.prefixes.entry, body);
+    });
+    chunks.push(Buffer.from(this.#skipped > 0 ? `],"skipped":${this.#skipped}}` : "]}"));
+    this.#connection.send(message(chunks));
     this.#skipped = 0;
   }
 
@@ -258,18 +212,7 @@ export class PvApiSession implements Session {
   }
 }
 
-function unchanged(a: Sample, b: Sample): boolean {
-  return a.alarm.severity === b.alarm.severity && a.alarm.status === b.alarm.status && sameValue(a.value, b.value);
-}
-
-function batchMessage(entries: readonly Buffer[], skipped: number): Outgoing {
-  const tail = Buffer.from(skipped > 0 ? `],"skipped":${skipped}}` : "]}");
-  const chunks: Buffer[] = [BATCH_HEAD];
-  entries.forEach((e, i) => {
-    if (i > 0) chunks.push(COMMA);
-    chunks.push(e);
-  });
-  chunks.push(tail);
+function message(chunks: Buffer[]): Outgoing {
   let bytes = 0;
   for (const c of chunks) bytes += c.length;
   return { binary: false, chunks, bytes };

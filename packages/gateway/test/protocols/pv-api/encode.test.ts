@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DataEvent } from "../../../src/core/events.js";
-import { initialValue, PvNameEncoder } from "../../../src/protocols/pv-api/encode.js";
+import { initialValue, PvNamePrefixes, sampleBody } from "../../../src/protocols/pv-api/encode.js";
 
-const updateBytes = (name: string, ev: DataEvent) => new PvNameEncoder(name).update(ev);
-const entryBytes = (name: string, ev: DataEvent) => new PvNameEncoder(name).entry(ev);
+const updateBytes = (name: string, ev: DataEvent) => Buffer.concat([new PvNamePrefixes(name).update, sampleBody(ev)]);
+const entryBytes = (name: string, ev: DataEvent) => Buffer.concat([new PvNamePrefixes(name).entry, sampleBody(ev)]);
 
 const topic = { uri: "loc://PV:NAME:1", epoch: "e", kind: "state" as const };
 const at = (iso: string, micros: number) => Date.parse(iso) + micros / 1000;
@@ -48,9 +48,9 @@ describe("PV API golden messages", () => {
     assert.match(updateBytes("N", event(Number.NaN, 0)).toString(), /"value":null,/);
   });
 
-  it("encodes each event once per PV name and shares the bytes", () => {
+  it("encodes each event's sample once, shared by every name and connection", () => {
     const ev = event(1, 0);
-    assert.equal(updateBytes("A", ev), updateBytes("A", ev));
-    assert.notEqual(updateBytes("A", ev), updateBytes("B", ev));
+    assert.equal(sampleBody(ev), sampleBody(ev));
+    assert.equal(updateBytes("A", ev).toString(), updateBytes("A", ev).toString());
   });
 });
