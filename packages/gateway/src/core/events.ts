@@ -9,6 +9,8 @@ export interface TopicInfo {
   readonly uri: string;
   readonly epoch: string;
   readonly kind: "state" | "log";
+  /** The sequence the topic's next data event will carry. */
+  readonly nextSequence: number;
 }
 
 abstract class SharedEvent {

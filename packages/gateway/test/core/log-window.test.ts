@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { DataEvent } from "../../src/core/events.js";
 import { LogWindow } from "../../src/core/log-window.js";
 
-const topic = { uri: "test://log", epoch: "e", kind: "log" as const };
+const topic = { uri: "test://log", epoch: "e", kind: "log" as const, nextSequence: 1 };
 const record = (sequence: number, bytes = 10) =>
   new DataEvent(topic, sequence, { value: `r${sequence}`, timestamp: 0, alarm: { severity: 0, status: 0 } }, bytes);
 

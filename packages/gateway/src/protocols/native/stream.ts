@@ -12,6 +12,9 @@ import { gapFields, sharedEvent } from "./encode.js";
 import type { Envelope, Fields } from "./envelope.js";
 import type { MessageId } from "./messages.js";
 
+/** Status and metadata changes held in order while a log stream is paused. */
+const MAX_HELD = 32;
+
 export class Stream implements Subscriber, ConflationKey {
   readonly id: MessageId;
   subscription: Subscription | undefined;
@@ -23,6 +26,8 @@ export class Stream implements Subscriber, ConflationKey {
   readonly #onEnd: (stream: Stream) => void;
   /** While paused (log topics), the next sequence to send on resume. */
   #pausedAt: number | undefined;
+  /** Status and metadata that arrived while paused, with the sequence they must precede. */
+  #held: Array<{ readonly event: TopicEvent; readonly before: number }> = [];
 
   constructor(
     id: MessageId,
@@ -45,13 +50,28 @@ export class Stream implements Subscriber, ConflationKey {
 
   onEvent(event: TopicEvent): void {
     const log = event.topic.kind === "log";
-    if (event.kind === "data" && log) {
-      if (this.#pausedAt !== undefined) return;
-      if (this.#connection.lagging) {
-        this.#pausedAt = event.sequence;
-        return;
+    if (log && this.#pausedAt !== undefined) {
+      // Records wait in the topic's window; status and metadata wait here, in their place.
+      if (event.kind !== "data") {
+        this.#held.push({ event, before: event.topic.nextSequence });
+        // Bounded: past the limit only the latest status and metadata are kept.
+        if (this.#held.length > MAX_HELD) {
+          this.#held = this.#held.filter(
+            (h, i) => !this.#held.slice(i + 1).some((later) => later.event.kind === h.event.kind),
+          );
+        }
       }
+      return;
     }
+    if (log && event.kind === "data" && this.#connection.lagging) {
+      this.#pausedAt = event.sequence;
+      return;
+    }
+    this.#write(event);
+  }
+
+  #write(event: TopicEvent): void {
+    const log = event.topic.kind === "log";
     const message = this.#envelope.withId(this.#idPrefix, sharedEvent(event, this.#envelope));
     if (event.kind === "data" && !log && this.#conflate) this.#connection.sendLatest(this, event.sequence, message);
     else this.#connection.send(message);
@@ -81,7 +101,16 @@ export class Stream implements Subscriber, ConflationKey {
         this.#pausedAt = event.sequence;
         return;
       }
-      this.onEvent(event);
+      this.#releaseHeld(event.sequence);
+      this.#write(event);
+    }
+    this.#releaseHeld(Number.POSITIVE_INFINITY);
+  }
+
+  /** Sends the held status and metadata that came before record `sequence`. */
+  #releaseHeld(sequence: number): void {
+    while (this.#held.length > 0 && (this.#held[0]?.before as number) <= sequence) {
+      this.#write((this.#held.shift() as { event: TopicEvent }).event);
     }
   }
 

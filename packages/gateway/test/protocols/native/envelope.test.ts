@@ -6,7 +6,7 @@ import { DataEvent, StatusEvent } from "../../../src/core/events.js";
 import { sharedEvent } from "../../../src/protocols/native/encode.js";
 import { jsonEnvelope, msgpackEnvelope } from "../../../src/protocols/native/envelope.js";
 
-const topic = { uri: "sim://sinewave", epoch: "AbCdEfGh", kind: "state" as const };
+const topic = { uri: "sim://sinewave", epoch: "AbCdEfGh", kind: "state" as const, nextSequence: 1 };
 const timestamp = Date.parse("2026-08-21T13:02:20.123Z") + 0.456;
 const arrayEvent = () =>
   new DataEvent(topic, 7, { value: Float64Array.from([1, -2.5]), timestamp, alarm: { severity: 0, status: 0 } }, 16);

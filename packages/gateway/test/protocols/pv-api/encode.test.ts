@@ -7,7 +7,7 @@ import { initialValue, PvNamePrefixes, sampleBody } from "../../../src/protocols
 const updateBytes = (name: string, ev: DataEvent) => Buffer.concat([new PvNamePrefixes(name).update, sampleBody(ev)]);
 const entryBytes = (name: string, ev: DataEvent) => Buffer.concat([new PvNamePrefixes(name).entry, sampleBody(ev)]);
 
-const topic = { uri: "loc://PV:NAME:1", epoch: "e", kind: "state" as const };
+const topic = { uri: "loc://PV:NAME:1", epoch: "e", kind: "state" as const, nextSequence: 1 };
 const at = (iso: string, micros: number) => Date.parse(iso) + micros / 1000;
 const event = (value: number | Float64Array, ms: number, severity = 0, status = 0) =>
   new DataEvent(topic, 1, { value, timestamp: ms, alarm: { severity, status } }, 8);
