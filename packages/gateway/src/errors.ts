@@ -66,10 +66,6 @@ export class BeamgateError extends Error {
   }
 }
 
-export function isBeamgateError(e: unknown, code?: ErrorCode): e is BeamgateError {
-  return e instanceof BeamgateError && (code === undefined || e.code === code);
-}
-
 /** Wrap anything thrown into a BeamgateError so callers can branch on a code. */
 export function asBeamgateError(e: unknown, fallback: ErrorCode): BeamgateError {
   if (e instanceof BeamgateError) return e;

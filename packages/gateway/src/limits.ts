@@ -34,3 +34,22 @@ export const DEFAULT_HUB = {
 } as const;
 
 export type HubLimits = { -readonly [K in keyof typeof DEFAULT_HUB]: number };
+
+export const DEFAULT_PV_API = {
+  /** Window in which `/ws` updates are combined into one message. */
+  batchWindowMs: 100,
+  /** Interval of `/ws` JSON heartbeat messages. */
+  heartbeatIntervalMs: 30_000,
+  /** How long `subscribed` waits for first values. */
+  connectTimeoutMs: 2_000,
+} as const;
+
+export const DEFAULT_NATIVE = {
+  defaultPutTimeoutMs: 5_000,
+  maxPutTimeoutMs: 300_000,
+} as const;
+
+export const DEFAULT_LOC = {
+  /** Local PVs that may exist at once (they live until the gateway stops). */
+  maxPvs: 10_000,
+} as const;

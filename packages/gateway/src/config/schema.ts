@@ -3,12 +3,14 @@
  * `limits.ts`; `docs/configuration.md` is checked against this schema by a test.
  */
 import { z } from "zod";
-import { DEFAULT_HUB, DEFAULT_LIMITS } from "../limits.js";
+import { DEFAULT_HUB, DEFAULT_LIMITS, DEFAULT_LOC, DEFAULT_NATIVE, DEFAULT_PV_API } from "../limits.js";
 
+// Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
+const INT32_MAX = 2 ** 31 - 1;
 const positiveInt = (def: number, description: string) =>
-  z.number().int().positive().default(def).describe(description);
+  z.number().int().positive().max(INT32_MAX).default(def).describe(description);
 const nonNegativeInt = (def: number, description: string) =>
-  z.number().int().nonnegative().default(def).describe(description);
+  z.number().int().nonnegative().max(INT32_MAX).default(def).describe(description);
 
 export const SCHEMES = ["sim", "loc"] as const;
 
@@ -68,16 +70,23 @@ export const ConfigSchema = z
         ),
       })
       .strict()
+      .refine((l) => l.outboundSoftLimitBytes < l.outboundHardLimitBytes, {
+        message: "outboundSoftLimitBytes must be less than outboundHardLimitBytes",
+        path: ["outboundSoftLimitBytes"],
+      })
       .prefault({}),
     pvApi: z
       .object({
         batchWindowMs: nonNegativeInt(
-          100,
+          DEFAULT_PV_API.batchWindowMs,
           "Window in which `/ws` updates are combined into one `batch_update` (0 sends each update at once).",
         ),
-        heartbeatIntervalMs: positiveInt(30_000, "Interval of `/ws` JSON `heartbeat` messages, in ms."),
+        heartbeatIntervalMs: positiveInt(
+          DEFAULT_PV_API.heartbeatIntervalMs,
+          "Interval of `/ws` JSON `heartbeat` messages, in ms.",
+        ),
         connectTimeoutMs: positiveInt(
-          2_000,
+          DEFAULT_PV_API.connectTimeoutMs,
           "How long `/ws` waits for a PV's first value before answering `subscribed` without it, in ms.",
         ),
       })
@@ -85,14 +94,20 @@ export const ConfigSchema = z
       .prefault({}),
     native: z
       .object({
-        defaultPutTimeoutMs: positiveInt(5_000, "Put timeout when a `put` message gives none, in ms."),
-        maxPutTimeoutMs: positiveInt(300_000, "Longest put timeout a client may ask for, in ms."),
+        defaultPutTimeoutMs: positiveInt(
+          DEFAULT_NATIVE.defaultPutTimeoutMs,
+          "Put timeout when a `put` message gives none, in ms.",
+        ),
+        maxPutTimeoutMs: positiveInt(
+          DEFAULT_NATIVE.maxPutTimeoutMs,
+          "Longest put timeout a client may ask for, in ms.",
+        ),
       })
       .strict()
       .prefault({}),
     loc: z
       .object({
-        maxPvs: positiveInt(10_000, "Local (`loc://`) PVs that may exist at once."),
+        maxPvs: positiveInt(DEFAULT_LOC.maxPvs, "Local (`loc://`) PVs that may exist at once."),
       })
       .strict()
       .prefault({}),

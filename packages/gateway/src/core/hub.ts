@@ -52,11 +52,6 @@ export class Hub {
     return this.#topics.has(this.#resolve(name).uri);
   }
 
-  /** The canonical URI of a topic name, e.g. `sine` -> `sim://sine`. Throws BG_ERR_TOPIC_*. */
-  canonicalUri(name: string): string {
-    return this.#resolve(name).uri;
-  }
-
   /**
    * Subscribes to a topic, opening it upstream on first interest. The subscriber receives the
    * cached state synchronously, before this returns. Throws BG_ERR_TOPIC_* if the name is malformed,

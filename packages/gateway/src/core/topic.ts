@@ -4,19 +4,17 @@
  * and its subscriptions. Delivery is synchronous and in the order the source reported.
  */
 import { randomBytes } from "node:crypto";
-import type { BeamgateError } from "../errors.js";
+import { BeamgateError } from "../errors.js";
 import { DataEvent, MetaEvent, StatusEvent, type TopicEvent, type TopicInfo } from "./events.js";
 import { LogWindow } from "./log-window.js";
 import type { TopicSink, Upstream } from "./source.js";
 import type { Subscriber, Subscription } from "./subscription.js";
-import { type Meta, type Sample, type Status, valueBytes } from "./values.js";
+import { DISCONNECTED, type Meta, type Sample, type Status, valueBytes } from "./values.js";
 
 export interface WindowBounds {
   readonly maxRecords: number;
   readonly maxBytes: number;
 }
-
-const DISCONNECTED: Status = { connected: false, readAccess: false, writeAccess: false };
 
 export class Topic implements TopicSink, TopicInfo {
   readonly uri: string;
@@ -47,10 +45,6 @@ export class Topic implements TopicSink, TopicInfo {
     return this.#status.status;
   }
 
-  get currentMeta(): Meta | undefined {
-    return this.#meta?.meta;
-  }
-
   get kind(): "state" | "log" {
     return this.#meta?.meta.kind ?? "state";
   }
@@ -68,6 +62,15 @@ export class Topic implements TopicSink, TopicInfo {
 
   meta(meta: Meta): void {
     if (this.#failed) return;
+    if (this.#meta && this.#meta.meta.kind !== meta.kind) {
+      this.fail(
+        new BeamgateError(
+          "BG_ERR_TOPIC_FAILED",
+          `${this.uri} changed from a ${this.#meta.meta.kind} to a ${meta.kind} topic`,
+        ),
+      );
+      return;
+    }
     if (meta.kind === "log" && !this.#window) {
       this.#window = new LogWindow(this.#bounds.maxRecords, this.#bounds.maxBytes);
     }

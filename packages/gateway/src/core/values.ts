@@ -94,6 +94,8 @@ export interface Status {
   readonly writeAccess: boolean;
 }
 
+export const DISCONNECTED: Status = { connected: false, readAccess: false, writeAccess: false };
+
 /** One value of a topic, as the source produced it. */
 export interface Sample {
   readonly value: Value;

@@ -20,7 +20,3 @@ export function textMessage(text: string): Outgoing {
   const body = Buffer.from(text);
   return { binary: false, chunks: [body], bytes: body.length };
 }
-
-export function binaryMessage(body: Uint8Array): Outgoing {
-  return { binary: true, chunks: [body], bytes: body.byteLength };
-}

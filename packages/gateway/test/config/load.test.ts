@@ -88,5 +88,19 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ file: file("f.yaml", "port: [1,\n") }), { code: "BG_ERR_CONFIG_FILE" });
     assert.throws(() => loadConfig({ file: file("g.yaml", "- 1\n- 2\n") }), { code: "BG_ERR_CONFIG_FILE" });
     assert.equal(loadConfig({ file: file("h.yaml", "") }).port, 8001, "an empty file is no options");
+    assert.throws(() => loadConfig({ file: file("i.yaml", "__proto__:\n  polluted: 1\n") }), {
+      code: "BG_ERR_CONFIG_INVALID",
+    });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it("requires the soft outbound limit below the hard one, and timers within 2^31-1 ms", () => {
+    assert.throws(
+      () => loadConfig({ env: { BEAMGATE_LIMITS_OUTBOUND_SOFT_LIMIT_BYTES: "9000000" } }),
+      /outboundSoftLimitBytes must be less than outboundHardLimitBytes/,
+    );
+    assert.throws(() => loadConfig({ env: { BEAMGATE_LIMITS_HEARTBEAT_INTERVAL_MS: "3000000000" } }), {
+      code: "BG_ERR_CONFIG_INVALID",
+    });
   });
 });

@@ -197,6 +197,17 @@ describe("Hub: state topics", () => {
     sub.close(); // harmless after the end
   });
 
+  it("fails a topic whose source changes it from state to log", () => {
+    const { hub, source } = setup();
+    const r = new Recorder();
+    hub.subscribe("test://a", r);
+    source.sinks.get("a")?.meta({ kind: "log", dtype: "string" });
+    assert.deepEqual(
+      r.ended.map((e) => e.code),
+      ["BG_ERR_TOPIC_FAILED"],
+    );
+  });
+
   it("throws the source's error when a topic fails while opening", () => {
     const { hub } = setup();
     assert.throws(() => hub.subscribe("test://failnow", new Recorder()), { code: "BG_ERR_TOPIC_NOT_FOUND" });

@@ -33,6 +33,8 @@ describe("parseCall", () => {
       "x<>(1)",
       'x("open)',
       "sine(1) tail",
+      's("\\q")',
+      's("\\u12")',
     ]) {
       assert.throws(() => parseCall(bad, "sim"), { code: "BG_ERR_TOPIC_INVALID" }, bad);
     }

@@ -22,7 +22,7 @@ describe("slow consumers", () => {
       limits: { outboundSoftLimitBytes: 64 * 1024, outboundHardLimitBytes: 512 * 1024, closeGraceMs: 200 },
     });
     try {
-      const topic = "sim://sinewave(1,10,4000,0.002)"; // ~80 KB of JSON per update, 500 updates/s
+      const topic = "sim://sinewave(1,10,2000,0.002)"; // ~40 KB of JSON per update, 500 updates/s
       const healthy = await TestClient.connect(`${gw.wsUrl}/api/v1/stream/multi`);
       healthy.send({ type: "subscribe", id: "h", topic, options: { conflate: false } });
       await healthy.next((m) => m.type === "data");

@@ -54,6 +54,26 @@ describe("HTTP routes", () => {
     assert.equal((await get(`${gw.url}/ws`)).status, 426);
   });
 
+  it("answers malformed request targets with 400 and keeps serving", async () => {
+    const { connect } = await import("node:net");
+    for (const request of [
+      "GET //[ HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    ]) {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(gw.address.port, "127.0.0.1", () => socket.write(request));
+        let text = "";
+        socket.on("data", (c) => {
+          text += c;
+        });
+        socket.on("close", () => resolve(text));
+        socket.on("error", () => resolve(text));
+      });
+      assert.match(answer, /^HTTP\/1\.1 400/);
+    }
+    assert.equal((await get(`${gw.url}/health`)).status, 200, "still serving");
+  });
+
   it("refuses upgrades on paths that serve no WebSocket with 404", async () => {
     await assert.rejects(TestClient.connect(`${gw.wsUrl}/nope`), /HTTP 404/);
     await assert.rejects(RawClient.connect(gw.address.port, "/health"), /404/);

@@ -8,7 +8,7 @@
  * header, the `id` pair, then the shared pairs in msgpack.
  */
 import { decode, encode } from "@msgpack/msgpack";
-import type { Outgoing } from "../../transport/outgoing.js";
+import { type Outgoing, textMessage } from "../../transport/outgoing.js";
 import { MessageError, type MessageId } from "./messages.js";
 import { msgpackProblem } from "./msgpack-guard.js";
 
@@ -38,8 +38,7 @@ export interface Envelope {
 export const jsonEnvelope: Envelope = {
   name: "json",
   message(fields) {
-    const bytes = Buffer.from(JSON.stringify(fields));
-    return { binary: false, chunks: [bytes], bytes: bytes.length };
+    return textMessage(JSON.stringify(fields));
   },
   shared(fields) {
     // `{"type":...}` -> `,"type":...}`: the id prefix supplies the opening brace.

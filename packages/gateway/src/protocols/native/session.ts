@@ -39,14 +39,18 @@ export class NativeSession implements Session {
   readonly #streams = new Map<MessageId, Stream>();
   #closed = false;
   #pendingPuts = 0;
+  #resumeTurn = 0;
 
   constructor(connection: Connection, hub: Hub, envelope: Envelope, options: NativeOptions) {
     this.#connection = connection;
     this.#hub = hub;
     this.#envelope = envelope;
     this.#options = options;
+    // Paused log streams resume in turn, starting one further each time, so none starves.
     connection.onDrain = () => {
-      for (const stream of this.#streams.values()) if (stream.paused) stream.resume();
+      const paused = [...this.#streams.values()].filter((s) => s.paused);
+      const first = this.#resumeTurn++ % Math.max(paused.length, 1);
+      for (let i = 0; i < paused.length; i++) paused[(first + i) % paused.length]?.resume();
     };
   }
 

@@ -2,6 +2,7 @@
 import type { Hub } from "../../core/hub.js";
 import { isoMicros, nowMs } from "../../core/time.js";
 import type { Connection } from "../../transport/connection.js";
+import { textMessage } from "../../transport/outgoing.js";
 import type { ProtocolAdapter } from "../../transport/protocol.js";
 import { type PvApiOptions, PvApiSession } from "./session.js";
 
@@ -13,8 +14,8 @@ export function pvApiProtocol(hub: Hub, options: PvApiProtocolOptions): Protocol
   const connections = new Set<Connection>();
   const heartbeat = setInterval(() => {
     if (connections.size === 0) return;
-    const bytes = Buffer.from(JSON.stringify({ type: "heartbeat", timestamp: isoMicros(nowMs()) }));
-    for (const c of connections) c.send({ binary: false, chunks: [bytes], bytes: bytes.length });
+    const heartbeat = textMessage(JSON.stringify({ type: "heartbeat", timestamp: isoMicros(nowMs()) }));
+    for (const c of connections) c.send(heartbeat);
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
   return {

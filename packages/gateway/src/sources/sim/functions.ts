@@ -57,9 +57,15 @@ function range(name: string, min: number, max: number): void {
   }
 }
 
-function size(name: string, n: number): number {
+/** Elements per second one simulated array may produce, so that one subscription cannot hog the server. */
+export const MAX_ARRAY_ELEMENTS_PER_SECOND = 1_000_000;
+
+function size(name: string, n: number, updateSeconds: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_ARRAY_SIZE) {
     throw invalid(name, `size must be an integer from 1 to ${MAX_ARRAY_SIZE}`);
+  }
+  if (n / updateSeconds > MAX_ARRAY_ELEMENTS_PER_SECOND) {
+    throw invalid(name, `size / update_seconds may be at most ${MAX_ARRAY_ELEMENTS_PER_SECOND} elements per second`);
   }
   return n;
 }
@@ -181,7 +187,7 @@ export const SIM_FUNCTIONS: Readonly<Record<string, SimFunction>> = {
       ];
       if (!(periodS > 0) || !(wavelength > 0))
         throw invalid("sinewave", "period_seconds and wavelength must be positive");
-      const count = size("sinewave", n);
+      const count = size("sinewave", n, secs);
       const started = performance.now();
       return {
         meta: { kind: "state", dtype: "float64", count, units: "V", precision: 3, display: { low: -1, high: 1 } },
@@ -205,7 +211,7 @@ export const SIM_FUNCTIONS: Readonly<Record<string, SimFunction>> = {
         number,
       ];
       if (!(periodS > 0) || !(sd > 0)) throw invalid("gaussianWave", "period_seconds and std_dev must be positive");
-      const count = size("gaussianWave", n);
+      const count = size("gaussianWave", n, secs);
       const started = performance.now();
       return {
         meta: { kind: "state", dtype: "float64", count, precision: 3, display: { low: 0, high: 1 } },
@@ -226,7 +232,7 @@ export const SIM_FUNCTIONS: Readonly<Record<string, SimFunction>> = {
       const a = args("noisewave", given, this, [-5, 5, 1]);
       const [min, max] = a as [number, number];
       range("noisewave", min, max);
-      const count = size("noisewave", a.length === 4 ? (a[2] as number) : 10);
+      const count = size("noisewave", a.length === 4 ? (a[2] as number) : 10, a[a.length - 1] as number);
       return {
         meta: { ...analogMeta(min, max), count },
         periodMs: period("noisewave", a[a.length - 1] as number),

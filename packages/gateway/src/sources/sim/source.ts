@@ -4,13 +4,13 @@
  */
 import type { Source, TopicSink, Upstream } from "../../core/source.js";
 import { nowMs } from "../../core/time.js";
+import { DISCONNECTED } from "../../core/values.js";
 import { BeamgateError } from "../../errors.js";
 import { type Call, formatCall, parseCall } from "../call-syntax.js";
 import { SIM_FUNCTIONS, type SimSignal } from "./functions.js";
 import { Ticker } from "./ticker.js";
 
 const CONNECTED = { connected: true, readAccess: true, writeAccess: false } as const;
-const DISCONNECTED = { connected: false, readAccess: false, writeAccess: false } as const;
 
 export class SimSource implements Source {
   readonly scheme = "sim";

@@ -109,6 +109,8 @@ describe("SimSource", () => {
     assert.throws(() => sim.resolve("counter(0.0001)"), { code: "BG_ERR_TOPIC_INVALID" });
     assert.throws(() => sim.resolve('sine("a","b",1)'), { code: "BG_ERR_TOPIC_INVALID" });
     assert.throws(() => sim.resolve("sinewave(1,10,1000000,1)"), { code: "BG_ERR_TOPIC_INVALID" });
+    assert.throws(() => sim.resolve("noisewave(0,1,100000,0.001)"), /elements per second/);
+    assert.doesNotThrow(() => sim.resolve("noisewave(0,1,1000,0.001)"));
     assert.throws(() => sim.resolve("sine<VDouble>"), { code: "BG_ERR_TOPIC_INVALID" });
   });
 });
