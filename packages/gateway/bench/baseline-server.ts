@@ -1,15 +1,15 @@
 /**
  * The baseline: a raw `ws` server, in a process of its own, that broadcasts the bytes a gateway
- * client received (a captured message, its timestamps restamped each tick) to every connected
- * client at the scenario's rate. Each tick builds the frames once and writes them to each socket
- * in one write: the practical ceiling of Node for this traffic on this machine.
+ * client received (a captured message, its timestamps restamped each tick with the clients'
+ * clock) to every connected client at the scenario's rate. Each tick frames the bytes once and
+ * writes them to each socket in one write: the practical ceiling of Node for this traffic here.
  */
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
-import { isoMicros, nowMs } from "../src/core/time.js";
-import { frameHeader, OPCODE_TEXT } from "../src/transport/frame.js";
+import { isoMicros } from "../src/core/time.js";
 import { answerRequests } from "./ipc.js";
+import { nowMicros } from "./stats.js";
 
 export interface BroadcastPlan {
   /** A data message as the gateway sent it. */
@@ -21,12 +21,23 @@ export interface BroadcastPlan {
 const TIMESTAMP = Buffer.from('"timestamp":"');
 const sockets = new Set<Socket>();
 
-/** The frames of one tick: `plan.messagesPerTick` copies of the template stamped with now. */
+/** The header of an unfragmented, unmasked text frame (RFC 6455 §5.2) of `length` bytes. */
+function textFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 0x10000) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** The frames of one tick: `count` copies of the template stamped with now. */
 function tickFrames(template: Buffer, stamps: readonly number[], count: number): Buffer {
   const body = Buffer.from(template);
-  const now = isoMicros(nowMs());
+  const now = isoMicros(nowMicros() / 1000);
   for (const at of stamps) body.write(now, at, "latin1");
-  const header = frameHeader(OPCODE_TEXT, body.length);
+  const header = textFrameHeader(body.length);
   const frames: Buffer[] = [];
   for (let i = 0; i < count; i++) frames.push(header, body);
   return Buffer.concat(frames);

@@ -1,8 +1,10 @@
 /**
- * A client process: opens WebSocket clients (`open`), then counts what they receive between
- * `start` and `stop`: data messages, deliveries (one per value timestamp they carry, so a
- * `batch_update` of ten PVs counts ten), bytes, and the latency of each delivery from its source
- * timestamp to the client's receipt. Messages are inspected as bytes; only timestamps are parsed.
+ * A client process. `open` connects WebSocket clients and `subscribe` has the next ones send
+ * their subscriptions and waits until they are in place (both may be called many times, so that
+ * a pool can interleave its processes' clients). Between `start` and `stop` the process counts
+ * what its clients receive: data messages, deliveries (one per value timestamp they carry, so a
+ * `batch_update` of ten PVs counts ten) and bytes; clients opened with `recordLatency` also parse
+ * each timestamp, for the latency from source to receipt. Messages are inspected as bytes.
  */
 import { WebSocket } from "ws";
 import { answerRequests } from "./ipc.js";
@@ -15,10 +17,14 @@ export interface OpenRequest {
   readonly count: number;
   /** Which messages are data messages: `/ws` updates, or native `data`. */
   readonly protocol: Protocol;
-  /** Text messages each client sends once open (its subscriptions). */
-  readonly hello: readonly string[];
-  /** Whether a client counts as open only once its first data message arrived. */
-  readonly waitForData: boolean;
+  /** Whether these clients record the latency of what they receive. */
+  readonly recordLatency: boolean;
+}
+
+export interface SubscribeRequest {
+  readonly count: number;
+  /** The text messages each client sends. */
+  readonly messages: readonly string[];
 }
 
 export interface WindowResult {
@@ -33,11 +39,12 @@ export interface WindowResult {
   readonly template: string | undefined;
 }
 
-const OPEN_TIMEOUT_MS = 20_000;
-const CONCURRENT_OPENS = 50;
+const TIMEOUT_MS = 20_000;
+const CONCURRENT = 50;
 const TIMESTAMP = Buffer.from('"timestamp":"');
 const PV_API_UPDATE = Buffer.from('{"type":"update",');
 const PV_API_BATCH = Buffer.from('{"type":"batch_update",');
+const PV_API_SUBSCRIBED = Buffer.from('{"type":"subscribed",');
 const NATIVE_DATA = Buffer.from(',"type":"data",');
 /** A native message's `type` comes right after its `id`, which is short here. */
 const NATIVE_TYPE_WITHIN = 48;
@@ -53,7 +60,12 @@ const DATA: Record<Protocol, (buf: Buffer) => boolean> = {
   },
 };
 
-const clients: WebSocket[] = [];
+/** What confirms a subscription: `/ws` answers `subscribed`; the native protocol sends the value. */
+const SUBSCRIBED: Record<Protocol, (buf: Buffer) => boolean> = {
+  pvapi: (buf) => startsWith(buf, PV_API_SUBSCRIBED),
+  native: DATA.native,
+};
+
 let counting = false;
 let started = 0;
 let messages = 0;
@@ -63,58 +75,95 @@ let closed = 0;
 let histogram = new LatencyHistogram();
 let template: Buffer | undefined;
 
-function receive(data: Buffer, first: boolean): void {
+function receive(data: Buffer, recordLatency: boolean): void {
   const received = nowMicros();
   messages++;
   bytes += data.length;
   for (let i = data.indexOf(TIMESTAMP); i !== -1; i = data.indexOf(TIMESTAMP, i + TIMESTAMP.length)) {
     deliveries++;
-    histogram.record(received - isoMicrosAt(data, i + TIMESTAMP.length));
+    if (recordLatency) histogram.record(received - isoMicrosAt(data, i + TIMESTAMP.length));
   }
-  if (first) template = data;
 }
 
-function openClient(request: OpenRequest, first: boolean): Promise<void> {
-  const isData = DATA[request.protocol];
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(request.url, { perMessageDeflate: false });
-    let open = false;
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`${request.url}: client not ready within ${OPEN_TIMEOUT_MS} ms`));
-    }, OPEN_TIMEOUT_MS);
-    const ready = () => {
-      open = true;
-      clearTimeout(timer);
-      clients.push(ws);
-      resolve();
-    };
-    ws.on("open", () => {
-      for (const text of request.hello) ws.send(text);
-      if (!request.waitForData) ready();
-    });
+/** Rejects after the timeout unless `promise` settles first. */
+function bounded<T>(promise: Promise<T>, what: string, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`${what} within ${TIMEOUT_MS} ms`));
+    }, TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+class Client {
+  readonly #ws: WebSocket;
+  #onSubscribed: (() => void) | undefined;
+
+  private constructor(ws: WebSocket, request: OpenRequest, first: boolean) {
+    this.#ws = ws;
+    const isData = DATA[request.protocol];
+    const isSubscribed = SUBSCRIBED[request.protocol];
     ws.on("message", (data: Buffer, isBinary) => {
-      if (isBinary || !isData(data)) return;
-      if (counting) receive(data, first);
-      else if (!open) ready();
+      if (isBinary) return;
+      if (this.#onSubscribed && isSubscribed(data)) {
+        this.#onSubscribed();
+        this.#onSubscribed = undefined;
+      }
+      if (!counting || !isData(data)) return;
+      receive(data, request.recordLatency);
+      if (first) template = data;
     });
-    ws.on("error", (e) => {
-      if (!open) reject(e);
-    });
+    ws.on("error", () => {}); // a close follows
     ws.on("close", () => {
       if (counting) closed++;
     });
-  });
+  }
+
+  static connect(request: OpenRequest, first: boolean): Promise<Client> {
+    const ws = new WebSocket(request.url, { perMessageDeflate: false });
+    const opened = new Promise<Client>((resolve, reject) => {
+      ws.once("open", () => resolve(new Client(ws, request, first)));
+      ws.once("error", reject);
+    });
+    return bounded(opened, `${request.url}: not open`, () => ws.terminate());
+  }
+
+  subscribe(messages: readonly string[]): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      this.#onSubscribed = resolve;
+    });
+    for (const text of messages) this.#ws.send(text);
+    return bounded(done, "subscription not confirmed", () => this.#ws.terminate());
+  }
 }
+
+/** Runs `task(i)` for i in 0..count-1, at most CONCURRENT at a time. */
+async function each(count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await task(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT, count) }, worker));
+}
+
+const clients: Client[] = [];
+let subscribed = 0;
 
 answerRequests({
   async open(request: OpenRequest) {
-    let next = 0;
-    const opener = async () => {
-      for (let i = next++; i < request.count; i = next++) await openClient(request, i === 0);
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT_OPENS, request.count) }, opener));
-    return clients.length;
+    const from = clients.length;
+    const opened: Client[] = new Array(request.count);
+    await each(request.count, async (i) => {
+      opened[i] = await Client.connect(request, from + i === 0);
+    });
+    clients.push(...opened);
+  },
+  async subscribe({ count, messages }: SubscribeRequest) {
+    const from = subscribed;
+    subscribed += count;
+    await each(count, (i) => (clients[from + i] as Client).subscribe(messages));
   },
   start() {
     messages = deliveries = bytes = closed = 0;

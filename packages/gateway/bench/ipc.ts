@@ -37,7 +37,7 @@ process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
-/** Forks `module` (a path or file URL) and resolves once its handlers are installed. */
+/** Forks the bench module at `module` and resolves once its handlers are installed. */
 export function forkChild(module: URL, execArgv: readonly string[] = []): Promise<Child> {
   const proc = fork(module, [], { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   live.add(proc);

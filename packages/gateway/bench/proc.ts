@@ -1,7 +1,8 @@
 /**
- * What Linux says about a process and about the machine. Process CPU time and resident memory
- * are read from /proc/<pid>/stat and /proc/<pid>/status by the bench itself, so a child whose
- * event loop is saturated is measured as accurately as an idle one.
+ * What Linux says about processes and the machine. Process CPU time and resident memory are read
+ * from /proc/<pid>/stat and /proc/<pid>/status by the bench itself, so a child whose event loop
+ * is saturated is measured as accurately as an idle one; the machine's busy time from /proc/stat
+ * shows what else ran during a measurement.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -10,12 +11,15 @@ import os from "node:os";
 /** Clock ticks per second of the CPU times in /proc/<pid>/stat. */
 const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
-export interface ProcSample {
-  /** User + system CPU seconds since the process started. */
+export interface CpuSample {
+  /** CPU seconds used so far. */
   readonly cpuSeconds: number;
-  readonly rssBytes: number;
   /** When it was taken (`performance.now()`, ms). */
   readonly at: number;
+}
+
+export interface ProcSample extends CpuSample {
+  readonly rssBytes: number;
 }
 
 export function sampleProcess(pid: number): ProcSample {
@@ -28,8 +32,28 @@ export function sampleProcess(pid: number): ProcSample {
   return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: rssKb * 1024, at: performance.now() };
 }
 
-/** CPU used between two samples of one process, in cores (CPU seconds per second). */
-export function cpuCores(from: ProcSample, to: ProcSample): number {
+export interface MachineSample {
+  /** Time the cores spent on processes (user, nice, system, steal). */
+  readonly processes: CpuSample;
+  /** Time the cores spent in interrupts, mostly network work (loopback TCP here), charged to no process. */
+  readonly interrupts: CpuSample;
+}
+
+/** Busy time of all the machine's cores together, from /proc/stat. */
+export function sampleMachine(): MachineSample {
+  const line = /^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? "";
+  const [user, nice, system, , , irq, softirq, steal] = line.split(" ").map(Number) as number[];
+  const at = performance.now();
+  const seconds = (...ticks: (number | undefined)[]) =>
+    ticks.reduce<number>((a, b) => a + (b ?? 0), 0) / TICKS_PER_SECOND;
+  return {
+    processes: { cpuSeconds: seconds(user, nice, system, steal), at },
+    interrupts: { cpuSeconds: seconds(irq, softirq), at },
+  };
+}
+
+/** CPU used between two samples, in cores (CPU seconds per second). */
+export function cpuCores(from: CpuSample, to: CpuSample): number {
   return (to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000);
 }
 

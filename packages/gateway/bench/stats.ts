@@ -45,30 +45,25 @@ export function isoMicrosAt(buf: Uint8Array, at: number): number {
 /** Bucket i holds latencies up to GROWTH^i µs: 1 % resolution from 1 µs to beyond 100 s. */
 const GROWTH = 1.01;
 const LOG_GROWTH = Math.log(GROWTH);
-export const BUCKETS = 2000;
+const BUCKETS = 2000;
 
 /** A histogram as it crosses process boundaries (IPC messages are JSON). */
 export interface HistogramData {
   readonly counts: readonly number[];
-  /** Latencies below zero (the client's clock behind the server's), counted in bucket 0. */
-  readonly negative: number;
   /** Largest latency, µs. */
   readonly max: number;
 }
 
 export class LatencyHistogram implements HistogramData {
   readonly counts: number[];
-  negative: number;
   max: number;
 
   constructor(data?: HistogramData) {
     this.counts = data ? [...data.counts] : new Array<number>(BUCKETS).fill(0);
-    this.negative = data?.negative ?? 0;
     this.max = data?.max ?? 0;
   }
 
   record(micros: number): void {
-    if (micros < 0) this.negative++;
     if (micros > this.max) this.max = micros;
     const i = micros <= 1 ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(micros) / LOG_GROWTH));
     this.counts[i] = (this.counts[i] as number) + 1;
@@ -82,11 +77,10 @@ export class LatencyHistogram implements HistogramData {
 
   add(other: HistogramData): void {
     for (let i = 0; i < BUCKETS; i++) this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number);
-    this.negative += other.negative;
     this.max = Math.max(this.max, other.max);
   }
 
-  /** The latency (µs, upper bound of its bucket) under which a fraction `q` of the samples fall. */
+  /** The latency (µs, its bucket's upper bound) under which a fraction `q` of the samples fall. */
   quantile(q: number): number {
     const total = this.total;
     if (total === 0) return Number.NaN;
@@ -94,7 +88,7 @@ export class LatencyHistogram implements HistogramData {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i] as number;
-      if (seen >= rank) return i === 0 ? 1 : GROWTH ** i;
+      if (seen >= rank) return Math.min(GROWTH ** i, this.max);
     }
     return this.max;
   }
