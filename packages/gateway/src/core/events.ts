@@ -59,6 +59,8 @@ export class DataEvent extends SharedEvent {
     readonly sample: Sample,
     /** Approximate size, for window accounting. */
     readonly bytes: number,
+    /** Whether value and alarm equal those of the topic's previous data event (compared once, here). */
+    readonly sameAsPrevious = false,
   ) {
     super(topic);
   }

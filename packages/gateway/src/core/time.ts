@@ -1,17 +1,22 @@
 /** Clock and timestamp formatting shared by sources and encoders. */
 
-let offsetMs = Date.now() - performance.now();
+let offsetMs = performance.timeOrigin;
 let offsetCheckedAt = performance.now();
 
+/** Drift from the wall clock past which the offset is re-aligned (a clock step, not Date.now's 1 ms grain). */
+const STEP_MS = 2;
+
 /**
- * Milliseconds since the Unix epoch with sub-millisecond resolution: the monotonic clock, re-aligned
- * with the wall clock every second so that clock steps (NTP) are followed.
+ * Milliseconds since the Unix epoch with sub-millisecond resolution: the monotonic clock from
+ * `performance.timeOrigin`, checked against the wall clock every second and re-aligned only when
+ * they differ by more than 2 ms, so that clock steps are followed without jitter.
  */
 export function nowMs(): number {
   const now = performance.now();
   if (now - offsetCheckedAt > 1000) {
-    offsetMs = Date.now() - now;
     offsetCheckedAt = now;
+    const wall = Date.now();
+    if (Math.abs(wall - (now + offsetMs)) > STEP_MS) offsetMs = wall - now;
   }
   return now + offsetMs;
 }

@@ -9,7 +9,7 @@ import { DataEvent, MetaEvent, StatusEvent, type TopicEvent, type TopicInfo } fr
 import { LogWindow } from "./log-window.js";
 import type { TopicSink, Upstream } from "./source.js";
 import type { Subscriber, Subscription } from "./subscription.js";
-import { DISCONNECTED, type Meta, type Sample, type Status, valueBytes } from "./values.js";
+import { DISCONNECTED, type Meta, type Sample, type Status, sameSample, valueBytes } from "./values.js";
 
 export interface WindowBounds {
   readonly maxRecords: number;
@@ -29,6 +29,7 @@ export class Topic implements TopicSink, TopicInfo {
   #last: DataEvent | undefined;
   #window: LogWindow | undefined;
   #nextSequence = 1;
+  #previousSample: Sample | undefined;
   #failed: BeamgateError | undefined;
   readonly #bounds: WindowBounds;
   readonly #onFail: (topic: Topic) => void;
@@ -95,7 +96,10 @@ export class Topic implements TopicSink, TopicInfo {
 
   data(sample: Sample): void {
     if (this.#failed) return;
-    const event = new DataEvent(this, this.#nextSequence++, sample, valueBytes(sample.value));
+    const previous = this.#previousSample;
+    const same = previous !== undefined && sameSample(previous, sample);
+    const event = new DataEvent(this, this.#nextSequence++, sample, valueBytes(sample.value), same);
+    this.#previousSample = sample;
     if (this.#window) this.#window.push(event);
     else this.#last = event;
     this.#fanOut(event);

@@ -134,6 +134,11 @@ export function valueBytes(v: Value): number {
   return n;
 }
 
+/** Whether two samples carry the same value and alarm (timestamps aside). */
+export function sameSample(a: Sample, b: Sample): boolean {
+  return a.alarm.severity === b.alarm.severity && a.alarm.status === b.alarm.status && sameValue(a.value, b.value);
+}
+
 /** Value equality, element-wise for arrays; used to send only changes. */
 export function sameValue(a: Value, b: Value): boolean {
   if (a === b) return true;

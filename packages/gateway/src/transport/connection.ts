@@ -124,6 +124,11 @@ export class Connection {
     this.send(textMessage(text));
   }
 
+  /** Writes what is queued now rather than at the end of the turn (for senders that already batch). */
+  flush(): void {
+    if (!this.#waitingForDrain) this.#flush();
+  }
+
   /**
    * Closes with the error's close code (or 1000), dropping what is queued, and destroys the socket
    * if the peer has not completed the close within the grace period.

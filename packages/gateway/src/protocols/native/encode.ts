@@ -12,7 +12,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The shared body of a topic event under `envelope`, encoded at most once per envelope. */
 export function sharedEvent(event: TopicEvent, envelope: Envelope): SharedBody {
-  return event.encoded(`native/${envelope.name}`, (e: TopicEvent) => envelope.shared(eventFields(e, envelope)));
+  return event.encoded(envelope.cacheKey, (e: TopicEvent) => envelope.shared(eventFields(e, envelope)));
 }
 
 function eventFields(event: TopicEvent, envelope: Envelope): Fields {

@@ -23,6 +23,8 @@ export interface SharedBody {
 
 export interface Envelope {
   readonly name: "json" | "msgpack";
+  /** The key under which events cache their shared body in this envelope. */
+  readonly cacheKey: string;
   /** A whole message, for messages that concern one connection only. */
   message(fields: Fields): Outgoing;
   /** The fields of a message shared by many subscribers, encoded once. */
@@ -37,6 +39,7 @@ export interface Envelope {
 
 export const jsonEnvelope: Envelope = {
   name: "json",
+  cacheKey: "native/json",
   message(fields) {
     return textMessage(JSON.stringify(fields));
   },
@@ -64,6 +67,7 @@ export const jsonEnvelope: Envelope = {
 
 export const msgpackEnvelope: Envelope = {
   name: "msgpack",
+  cacheKey: "native/msgpack",
   message(fields) {
     const bytes = encode(fields);
     return { binary: true, chunks: [bytes], bytes: bytes.byteLength };

@@ -191,6 +191,7 @@ export class PvApiSession implements Session, WatchOwner {
     const [only] = parts;
     if (parts.length === 1 && only && this.#skipped === 0) {
       this.#connection.send(message([only.watch.prefixes.update, only.body]));
+      this.#connection.flush();
       return;
     }
     const chunks: Buffer[] = [BATCH_HEAD];
@@ -200,6 +201,7 @@ export class PvApiSession implements Session, WatchOwner {
     });
     chunks.push(Buffer.from(this.#skipped > 0 ? `],"skipped":${this.#skipped}}` : "]}"));
     this.#connection.send(message(chunks));
+    this.#connection.flush(); // this flush already ran in its own turn: no need to wait for another
     this.#skipped = 0;
   }
 

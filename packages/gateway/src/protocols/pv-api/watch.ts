@@ -5,7 +5,7 @@
  */
 import type { TopicEvent } from "../../core/events.js";
 import type { Subscriber, Subscription } from "../../core/subscription.js";
-import { type Sample, sameValue } from "../../core/values.js";
+import { type Sample, sameSample } from "../../core/values.js";
 import type { BeamgateError } from "../../errors.js";
 import { PvNamePrefixes } from "./encode.js";
 
@@ -30,6 +30,8 @@ export class PvWatch implements Subscriber {
   readonly #owner: WatchOwner;
   /** The client was told the PV is disconnected: the next value goes out even if it is the same. */
   #toldDown = false;
+  /** Sequence of the last data event seen (sent or found unchanged). */
+  #lastSequence = 0;
 
   constructor(name: string, owner: WatchOwner) {
     this.name = name;
@@ -52,7 +54,11 @@ export class PvWatch implements Subscriber {
         this.#owner.changed(this);
       }
     } else if (event.kind === "data") {
-      if (this.last && !this.#toldDown && unchanged(this.last, event.sample)) return;
+      // The topic compared the value with its previous one; that answer holds if this watch saw it too.
+      const follows = event.sequence === this.#lastSequence + 1;
+      this.#lastSequence = event.sequence;
+      const unchanged = follows ? event.sameAsPrevious : this.last !== undefined && sameSample(this.last, event.sample);
+      if (this.last && !this.#toldDown && unchanged) return;
       this.#toldDown = false;
       this.last = event.sample;
       this.lastEvent = event;
@@ -64,8 +70,4 @@ export class PvWatch implements Subscriber {
   onEnd(error: BeamgateError): void {
     this.#owner.ended(this, error);
   }
-}
-
-function unchanged(a: Sample, b: Sample): boolean {
-  return a.alarm.severity === b.alarm.severity && a.alarm.status === b.alarm.status && sameValue(a.value, b.value);
 }
