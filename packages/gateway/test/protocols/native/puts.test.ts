@@ -1,29 +1,17 @@
 /** Puts through the native protocol against a source whose writes never complete. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Hub } from "../../../src/core/hub.js";
-import { DEFAULT_LIMITS } from "../../../src/limits.js";
-import { createLogger } from "../../../src/log.js";
 import { nativeProtocol } from "../../../src/protocols/native/adapter.js";
-import { HttpServer } from "../../../src/transport/http-server.js";
-import { TestSource } from "../../helpers/test-source.js";
+import { type SourceServer, startSourceServer } from "../../helpers/source-server.js";
+import type { TestSource } from "../../helpers/test-source.js";
 import { TestClient } from "../../helpers/ws-client.js";
 
 describe("native protocol puts", () => {
-  const hub = new Hub({
-    defaultScheme: "test",
-    lingerMs: 0,
-    maxTopics: 10,
-    logWindowMaxRecords: 10,
-    logWindowMaxBytes: 1e6,
-  });
-  const source = new TestSource();
-  hub.addSource(source);
-  const server = new HttpServer({
-    limits: { ...DEFAULT_LIMITS },
-    log: createLogger("silent"),
-    routes: new Map(),
-    adapters: [
+  let server: SourceServer;
+  let source: TestSource;
+  let url: string;
+  before(async () => {
+    server = await startSourceServer((hub) =>
       nativeProtocol(hub, {
         serverVersion: "test",
         maxSubscriptions: 10,
@@ -32,17 +20,10 @@ describe("native protocol puts", () => {
         maxPutTimeoutMs: 10_000,
         maxMessageBytes: 65536,
       }),
-    ],
+    );
+    ({ source, url } = server);
   });
-  let url: string;
-  before(async () => {
-    const address = await server.listen("127.0.0.1", 0);
-    url = `ws://127.0.0.1:${address.port}/api/v1/stream/multi`;
-  });
-  after(async () => {
-    await server.close();
-    hub.close();
-  });
+  after(() => server.close());
 
   it("times out a put that does not complete, without blocking other messages", async () => {
     source.putMode = "hang";

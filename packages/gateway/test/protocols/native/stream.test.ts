@@ -1,12 +1,11 @@
 /** A native log stream pausing while its connection lags, with a connection the test controls. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Hub } from "../../../src/core/hub.js";
 import { jsonEnvelope } from "../../../src/protocols/native/envelope.js";
 import { Stream } from "../../../src/protocols/native/stream.js";
 import type { Connection } from "../../../src/transport/connection.js";
 import type { Outgoing } from "../../../src/transport/outgoing.js";
-import { TestSource } from "../../helpers/test-source.js";
+import { testHub } from "../../helpers/source-server.js";
 
 class FakeConnection {
   lagging = false;
@@ -22,15 +21,7 @@ class FakeConnection {
 
 describe("native log stream under lag", () => {
   it("pauses, then replays from the window with status and metadata in their original place", () => {
-    const hub = new Hub({
-      defaultScheme: "test",
-      lingerMs: 0,
-      maxTopics: 10,
-      logWindowMaxRecords: 100,
-      logWindowMaxBytes: 1e6,
-    });
-    const source = new TestSource();
-    hub.addSource(source);
+    const { hub, source } = testHub();
     const connection = new FakeConnection();
     const stream = new Stream("s", connection as unknown as Connection, jsonEnvelope, true, () => {});
     stream.subscription = hub.subscribe("test://log1", stream);

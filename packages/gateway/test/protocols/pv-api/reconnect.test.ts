@@ -1,45 +1,24 @@
 /** /ws tells a client when a PV comes back, against a source the test drives. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Hub } from "../../../src/core/hub.js";
-import { DEFAULT_LIMITS } from "../../../src/limits.js";
-import { createLogger } from "../../../src/log.js";
+import type { Hub } from "../../../src/core/hub.js";
 import { pvApiProtocol } from "../../../src/protocols/pv-api/adapter.js";
-import { HttpServer } from "../../../src/transport/http-server.js";
-import { TestSource } from "../../helpers/test-source.js";
+import { type SourceServer, startSourceServer } from "../../helpers/source-server.js";
+import type { TestSource } from "../../helpers/test-source.js";
 import { TestClient } from "../../helpers/ws-client.js";
 
 describe("/ws reconnection", () => {
-  const hub = new Hub({
-    defaultScheme: "test",
-    lingerMs: 0,
-    maxTopics: 10,
-    logWindowMaxRecords: 10,
-    logWindowMaxBytes: 1e6,
-  });
-  const source = new TestSource();
-  hub.addSource(source);
-  const pvApi = pvApiProtocol(hub, {
-    batchWindowMs: 0,
-    connectTimeoutMs: 200,
-    heartbeatIntervalMs: 60_000,
-    maxSubscriptions: 10,
-  });
-  const server = new HttpServer({
-    limits: { ...DEFAULT_LIMITS },
-    log: createLogger("silent"),
-    routes: new Map(),
-    adapters: [pvApi],
-  });
+  let server: SourceServer;
+  let hub: Hub;
+  let source: TestSource;
   let url: string;
   before(async () => {
-    url = `ws://127.0.0.1:${(await server.listen("127.0.0.1", 0)).port}/ws`;
+    server = await startSourceServer((h) =>
+      pvApiProtocol(h, { batchWindowMs: 0, connectTimeoutMs: 200, heartbeatIntervalMs: 60_000, maxSubscriptions: 10 }),
+    );
+    ({ hub, source, url } = server);
   });
-  after(async () => {
-    pvApi.stop();
-    await server.close();
-    hub.close();
-  });
+  after(() => server.close());
 
   it("sends the same value again once a PV that was disconnected at subscribe time is back", async () => {
     const holder = hub.subscribe("test://a", { onEvent() {}, onEnd() {} });
