@@ -5,3 +5,4 @@ export * from "./convert.js";
 export * from "./dbr.js";
 export * from "./header.js";
 export * from "./message-reader.js";
+export * from "./states.js";
