@@ -4,5 +4,6 @@ export * from "./constants.js";
 export * from "./convert.js";
 export * from "./dbr.js";
 export * from "./header.js";
+export * from "./circuit.js";
 export * from "./message-reader.js";
 export * from "./states.js";

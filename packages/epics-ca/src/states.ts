@@ -15,6 +15,8 @@ export type Flow = "send" | "recv";
 export const CircuitState = {
   SEND_VERSION_REQUEST: "SEND_VERSION_REQUEST",
   AWAIT_VERSION_RESPONSE: "AWAIT_VERSION_RESPONSE",
+  /** The server's VERSION came before ours (RSRV sends it as the circuit opens). */
+  VERSION_RECEIVED: "VERSION_RECEIVED",
   AWAIT_VERSION_REQUEST: "AWAIT_VERSION_REQUEST",
   CONNECTED: "CONNECTED",
   DISCONNECTED: "DISCONNECTED",
@@ -76,13 +78,14 @@ export const CIRCUIT_TRANSITIONS: Table<CircuitState> = {
     SEND_VERSION_REQUEST: {
       "send:VERSION": "AWAIT_VERSION_RESPONSE",
       // RSRV (4.11 and later) sends its VERSION as soon as the circuit opens, before ours.
-      "recv:VERSION": "SEND_VERSION_REQUEST",
+      "recv:VERSION": "VERSION_RECEIVED",
     },
+    VERSION_RECEIVED: { "send:VERSION": "CONNECTED" },
     AWAIT_VERSION_RESPONSE: {
+      // libca does not wait for the answer, and servers older than CA 4.11 never send one:
+      // traffic flows while the circuit waits.
+      ...stay("AWAIT_VERSION_RESPONSE", CIRCUIT_TRAFFIC),
       "recv:VERSION": "CONNECTED",
-      // libca does not wait for the answer: names and channels follow the request at once.
-      ...stay("AWAIT_VERSION_RESPONSE", ["HOST_NAME", "CLIENT_NAME", "CREATE_CHAN", "ECHO"], ["send"]),
-      ...stay("AWAIT_VERSION_RESPONSE", ["ACCESS_RIGHTS", "CREATE_CHAN", "CREATE_CH_FAIL", "ECHO"], ["recv"]),
     },
     CONNECTED: stay("CONNECTED", CIRCUIT_TRAFFIC),
   },
