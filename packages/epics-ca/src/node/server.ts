@@ -135,15 +135,12 @@ export class CaServer {
       return channel ? this.#pvs.get(channel.name) : undefined;
     };
     const monitorUpdate = (monitor: Monitor, pv: ServerPv): CaMessage => {
-      const { data, status } = this.#read(pv, monitor.dataType, monitor.dataCount);
       return {
         command: "EVENT_ADD",
         direction: "response",
         dataType: monitor.dataType,
-        dataCount: data ? dataCountOf(pv, monitor.dataCount) : 0,
-        status,
         subscriptionId: monitor.subscriptionId,
-        data: data ?? new Uint8Array(0),
+        ...this.#read(pv, monitor.dataType, monitor.dataCount),
       };
     };
 
@@ -176,15 +173,12 @@ export class CaServer {
         }
         case "READ_NOTIFY": {
           const pv = pvOf(m.sid) as ServerPv;
-          const { data, status } = this.#read(pv, m.dataType, m.dataCount);
           send({
             command: "READ_NOTIFY",
             direction: "response",
             dataType: m.dataType,
-            dataCount: data ? dataCountOf(pv, m.dataCount) : 0,
-            status,
             ioid: m.ioid,
-            data: data ?? new Uint8Array(0),
+            ...this.#read(pv, m.dataType, m.dataCount),
           });
           return;
         }
@@ -290,20 +284,28 @@ export class CaServer {
     socket.on("close", drop);
   }
 
-  /** The PV's value as `dataType` with `dataCount` elements (0: all it holds), or an ECA status. */
-  #read(pv: ServerPv, dataType: number, dataCount: number): { data?: Uint8Array; status: number } {
-    if (!pv.readable) return { status: ECA.NORDACCESS };
+  /**
+   * The reply fields of a read: the PV's value as `dataType` with `dataCount` elements (0: all it
+   * holds), or an ECA status with no data.
+   */
+  #read(pv: ServerPv, dataType: number, dataCount: number): { data: Uint8Array; dataCount: number; status: number } {
+    const failed = (status: number) => ({ data: new Uint8Array(0), dataCount: 0, status });
+    if (!pv.readable) return failed(ECA.NORDACCESS);
     const layout = dbrLayout(dataType);
-    if (!layout) return { status: ECA.BADTYPE };
+    if (!layout) return failed(ECA.BADTYPE);
     let value: DbrArray;
     try {
       value = convertValues(pv.data.value, pv.base, layout.base, pv.context);
     } catch (e) {
-      if (e instanceof ConversionError) return { status: ECA.NOCONVERT };
+      if (e instanceof ConversionError) return failed(ECA.NOCONVERT);
       throw e;
     }
     const count = dataCountOf(pv, dataCount);
-    return { data: encodeDbr(layout, { ...pv.data, value: resize(value, count) }), status: ECA.NORMAL };
+    return {
+      data: encodeDbr(layout, { ...pv.data, value: resize(value, count) }),
+      dataCount: count,
+      status: ECA.NORMAL,
+    };
   }
 
   #decodeWrite(pv: ServerPv, dataType: number, dataCount: number, payload: Uint8Array): DbrArray {
