@@ -11,20 +11,15 @@ import { connect, type Socket } from "node:net";
 import { hostname, userInfo } from "node:os";
 import { VirtualCircuit } from "../circuit.js";
 import { type CaMessage, encodeMessages } from "../commands.js";
-import { CA_MINOR_PROTOCOL_REVISION, CA_SERVER_PORT, DBE, DBR_BASE, type DbrBase, ECA, SEARCH } from "../constants.js";
+import { CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, ECA, SEARCH } from "../constants.js";
 import { type DbrArray, type DbrData, dbrLayout, dbrType, decodeDbr, encodeDbr } from "../dbr.js";
 import { decodeDatagram } from "../message-reader.js";
+import { type CaClientEnvOptions, caClientOptionsFromEnv } from "./env.js";
 
-export interface CaClientOptions {
-  /** Where to search: `host` or `host:port` (EPICS_CA_ADDR_LIST). */
-  readonly addressList: readonly string[];
-  /** Port for entries without one (EPICS_CA_SERVER_PORT), default 5064. */
-  readonly serverPort?: number;
-  /** Largest payload accepted (EPICS_CA_MAX_ARRAY_BYTES), default 16 MB. */
-  readonly maxArrayBytes?: number;
+/** Options not given come from the EPICS environment variables, as libca reads them (`env.ts`). */
+export interface CaClientOptions extends Partial<CaClientEnvOptions> {
   /** First search retry delay; doubles up to `maxSearchIntervalMs`. */
   readonly searchIntervalMs?: number;
-  readonly maxSearchIntervalMs?: number;
 }
 
 /** A value read from a channel, with the metadata of the DBR type it was read as. */
@@ -260,14 +255,8 @@ export class CaClient {
   #nextId = 1;
   #closed = false;
 
-  constructor(options: CaClientOptions) {
-    this.#options = {
-      serverPort: CA_SERVER_PORT,
-      maxArrayBytes: 16 * 1024 * 1024,
-      searchIntervalMs: 30,
-      maxSearchIntervalMs: 5000,
-      ...options,
-    };
+  constructor(options: CaClientOptions = {}) {
+    this.#options = { ...caClientOptionsFromEnv(), searchIntervalMs: 30, ...options };
     this.#udp = createSocket("udp4");
     this.#udp.on("message", (bytes, from) => this.#searchReply(bytes, from.address));
     this.#udp.on("error", () => {});

@@ -13,17 +13,16 @@ import { ConversionError, convertValues } from "../convert.js";
 import { type DbrArray, dbrLayout, decodeDbr, encodeDbr } from "../dbr.js";
 import { decodeDatagram } from "../message-reader.js";
 import { CaStateError } from "../states.js";
+import { type CaServerEnvOptions, caServerOptionsFromEnv } from "./env.js";
 import type { ServerPv } from "./pv.js";
 
-export interface CaServerOptions {
+/**
+ * Options not given come from the EPICS environment variables (`env.ts`). Port 0 picks a free TCP
+ * port and serves searches on the same UDP port number.
+ */
+export interface CaServerOptions extends Partial<CaServerEnvOptions> {
   /** The PVs served, by name. */
   readonly pvs: ReadonlyMap<string, ServerPv>;
-  /** Interface to bind (EPICS_CAS_INTF_ADDR_LIST); default 127.0.0.1. */
-  readonly host?: string;
-  /** UDP port for searches and TCP port for circuits (EPICS_CAS_SERVER_PORT); 0 picks free ports. */
-  readonly port?: number;
-  /** Largest payload accepted from a client. */
-  readonly maxPayloadBytes?: number;
 }
 
 interface Monitor {
@@ -46,9 +45,10 @@ export class CaServer {
 
   constructor(options: CaServerOptions) {
     this.#pvs = options.pvs;
-    this.#host = options.host ?? "127.0.0.1";
-    this.#port = options.port ?? 0;
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024 * 1024;
+    const env = { ...caServerOptionsFromEnv(), ...options };
+    this.#host = env.host;
+    this.#port = env.port;
+    this.#maxPayloadBytes = env.maxArrayBytes;
   }
 
   /** Starts serving; resolves with the TCP port and the UDP (search) port. */

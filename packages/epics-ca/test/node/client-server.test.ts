@@ -56,7 +56,7 @@ describe("CA client and server over loopback", () => {
   let ports: { tcpPort: number; udpPort: number };
   before(async () => {
     pvs = makePvs();
-    server = new CaServer({ pvs });
+    server = new CaServer({ pvs, port: 0 });
     ports = await server.listen();
     client = new CaClient({ addressList: [`127.0.0.1:${ports.udpPort}`] });
   });
@@ -152,7 +152,7 @@ describe("CA client and server over loopback", () => {
 
 describe("CA reconnection", () => {
   it("reconnects within 1 s of a restarted server, and its monitor resumes", async () => {
-    const first = new CaServer({ pvs: makePvs() });
+    const first = new CaServer({ pvs: makePvs(), port: 0 });
     const ports = await first.listen();
     const client = new CaClient({ addressList: [`127.0.0.1:${ports.udpPort}`] });
     try {
