@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { CA_REPEATER_PORT, CA_SERVER_PORT } from "../constants.js";
+import { ipv4ToNumber, numberToIpv4 } from "./ipv4.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -84,9 +85,9 @@ export function broadcastAddresses(): string[] {
   for (const entries of Object.values(networkInterfaces())) {
     for (const entry of entries ?? []) {
       if (entry.family !== "IPv4" || entry.internal) continue;
-      const address = toNumber(entry.address);
-      const mask = toNumber(entry.netmask);
-      out.add(toDotted((address | ~mask) >>> 0));
+      const address = ipv4ToNumber(entry.address);
+      const mask = ipv4ToNumber(entry.netmask);
+      out.add(numberToIpv4((address | ~mask) >>> 0));
     }
   }
   return [...out];
@@ -102,7 +103,7 @@ function defaultBeaconAddresses(host: string): string[] {
   for (const entries of Object.values(networkInterfaces())) {
     for (const entry of entries ?? []) {
       if (entry.family === "IPv4" && entry.address === host) {
-        return [toDotted((toNumber(entry.address) | ~toNumber(entry.netmask)) >>> 0)];
+        return [numberToIpv4((ipv4ToNumber(entry.address) | ~ipv4ToNumber(entry.netmask)) >>> 0)];
       }
     }
   }
@@ -143,12 +144,4 @@ function seconds(env: Environment, name: string, fallbackSeconds: number): numbe
   if (!Number.isFinite(value) || value <= 0)
     throw new CaEnvironmentError(`${name} must be a positive number of seconds, not '${env[name]}'`);
   return Math.round(value * 1000);
-}
-
-function toNumber(dotted: string): number {
-  return dotted.split(".").reduce((n, part) => (n << 8) | Number(part), 0) >>> 0;
-}
-
-function toDotted(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
