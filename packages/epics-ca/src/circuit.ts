@@ -61,6 +61,11 @@ export class VirtualCircuit {
     return this.#bySid.get(sid);
   }
 
+  /** The channel a monitor (EVENT_ADD subscription) belongs to. */
+  channelBySubscription(subscriptionId: number): CircuitChannel | undefined {
+    return this.#subscriptions.get(subscriptionId);
+  }
+
   /** A client channel about to be created on this circuit. */
   newChannel(cid: number, name: string): CircuitChannel {
     if (this.#byCid.has(cid)) throw new CaStateError(`cid ${cid} is in use on this circuit`, false);

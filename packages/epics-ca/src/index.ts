@@ -1,5 +1,6 @@
 /** @beamgate/epics-ca: EPICS Channel Access in pure TypeScript. The package's only public entry. */
 
+export * from "./beacon-tracker.js";
 export * from "./circuit.js";
 export * from "./commands.js";
 export * from "./constants.js";
@@ -10,5 +11,6 @@ export * from "./message-reader.js";
 export * from "./node/client.js";
 export * from "./node/env.js";
 export * from "./node/pv.js";
+export * from "./node/repeater.js";
 export * from "./node/server.js";
 export * from "./states.js";

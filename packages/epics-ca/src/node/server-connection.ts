@@ -8,8 +8,8 @@
 import type { Socket } from "node:net";
 import { VirtualCircuit } from "../circuit.js";
 import { type CaMessage, CaProtocolError } from "../commands.js";
-import { ACCESS, CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, ECA } from "../constants.js";
-import { dbrLayout, decodeDbr } from "../dbr.js";
+import { ACCESS, CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, ECA, MAX_STRING_SIZE } from "../constants.js";
+import { type DbrLayout, dbrLayout, dbrSize, decodeDbr } from "../dbr.js";
 import { CaStateError } from "../states.js";
 import { BatchedWriter } from "./batched-writer.js";
 import type { ServerPv } from "./pv.js";
@@ -181,7 +181,10 @@ export class ServerConnection {
     let value: ReturnType<ServerPv["fromType"]>;
     try {
       if (!layout) throw new Error(`unknown DBR type ${dataType}`);
-      value = pv.fromType(decodeDbr(layout, dataCount, data).value, layout.base as DbrBase);
+      value = pv.fromType(
+        decodeDbr(layout, dataCount, stringPadded(layout, dataCount, data)).value,
+        layout.base as DbrBase,
+      );
     } catch {
       reply(ECA.BADTYPE);
       return;
@@ -237,4 +240,16 @@ export class ServerConnection {
       this.#update(monitor);
     }
   }
+}
+
+/**
+ * libca sends one DBR_STRING as its characters and NUL padded to 8 bytes, not MAX_STRING_SIZE; RSRV
+ * reads the rest of the string as zeros, and so does this server. Nothing else may be short.
+ */
+function stringPadded(layout: DbrLayout, count: number, data: Uint8Array): Uint8Array {
+  const needed = dbrSize(layout, count);
+  if (data.length >= needed || layout.base !== "STRING" || needed - data.length >= MAX_STRING_SIZE) return data;
+  const out = new Uint8Array(needed);
+  out.set(data);
+  return out;
 }
