@@ -3,7 +3,7 @@
  * get, put (with or without completion) and monitors, which are made again on every reconnection.
  */
 import type { CaMessage } from "../commands.js";
-import { ACCESS, CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, ECA } from "../constants.js";
+import { ACCESS, CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, type DbrClass, ECA } from "../constants.js";
 import { type DbrArray, type DbrData, dbrLayout, dbrType, decodeDbr, encodeDbr } from "../dbr.js";
 import type { ClientCircuit } from "./client-circuit.js";
 
@@ -33,6 +33,7 @@ export interface ChannelOwner {
 export interface Monitor {
   readonly subscriptionId: number;
   readonly dataType: number | undefined;
+  readonly dataClass: DbrClass;
   readonly count: number;
   readonly mask: number;
   readonly listener: (value: ChannelValue) => void;
@@ -144,15 +145,18 @@ export class ClientChannel {
 
   /**
    * Subscribes to changes (mask: DBE_VALUE | DBE_ALARM by default; count 0: as many elements as the
-   * PV holds at each update). The listener gets the current value at once. Returns the cancel function.
+   * PV holds at each update). The type is `dataType`, or else `dataClass` (default TIME) of the native
+   * type, found again at each connection. The listener gets the current value at once. Returns the
+   * cancel function.
    */
   monitor(
     listener: (value: ChannelValue) => void,
-    options: { dataType?: number; count?: number; mask?: number } = {},
+    options: { dataType?: number; dataClass?: DbrClass; count?: number; mask?: number } = {},
   ): () => void {
     const monitor: Monitor = {
       subscriptionId: this.#owner.nextId(),
       dataType: options.dataType,
+      dataClass: options.dataClass ?? "TIME",
       count: options.count ?? 0,
       mask: options.mask ?? DBE.VALUE | DBE.ALARM,
       listener,
@@ -244,7 +248,7 @@ export class ClientChannel {
   }
 
   #monitorType(monitor: Monitor): number {
-    return monitor.dataType ?? dbrType("TIME", this.nativeBase);
+    return monitor.dataType ?? dbrType(monitor.dataClass, this.nativeBase);
   }
 
   #require(right: number, what: string): ClientCircuit {

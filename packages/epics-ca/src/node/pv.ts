@@ -98,8 +98,8 @@ export class ServerPv {
   }
 
   /**
-   * The current data as DBR `dataType` with `dataCount` elements (0: as many as it holds; more:
-   * padded), converted as RSRV does, or a failing ECA status with no data.
+   * The current data as DBR `dataType` with `dataCount` elements (0: as many as it holds; up to
+   * `maxCount`, padded), converted as RSRV does, or a failing ECA status with no data.
    */
   read(dataType: number, dataCount: number): PvReading {
     const key = `${dataType}/${dataCount}`;
@@ -146,6 +146,8 @@ export class ServerPv {
     if (!this.readable) return failed(ECA.NORDACCESS);
     const layout = dbrLayout(dataType);
     if (!layout) return failed(ECA.BADTYPE);
+    // More elements than the PV can hold is refused before anything is allocated (RSRV: BADCOUNT).
+    if (dataCount > this.maxCount) return failed(ECA.BADCOUNT);
     let value: DbrArray;
     try {
       value = convertValues(this.#data.value, this.base, layout.base, this.context);

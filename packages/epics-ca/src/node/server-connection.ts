@@ -32,6 +32,8 @@ export interface ServerConnectionOptions {
   readonly maxPayloadBytes: number;
   readonly maxBufferedBytes: number;
   readonly onClose: () => void;
+  /** An unexpected failure while handling a request (a bug); the circuit is closed. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export class ServerConnection {
@@ -75,9 +77,10 @@ export class ServerConnection {
     try {
       for (const m of this.#circuit.recv(chunk)) this.#handle(m);
     } catch (e) {
-      // A client that breaks the protocol loses its circuit (caproto: the command loop stops).
-      if (e instanceof CaStateError || e instanceof CaProtocolError) this.close();
-      else throw e;
+      // A client that breaks the protocol loses its circuit (caproto: the command loop stops);
+      // whatever else one request causes costs that client its circuit, never the server.
+      if (!(e instanceof CaStateError || e instanceof CaProtocolError)) this.#options.onError?.(e);
+      this.close();
     }
   }
 

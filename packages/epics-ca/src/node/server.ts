@@ -21,10 +21,13 @@ import { ServerConnection } from "./server-connection.js";
 export interface CaServerOptions extends Partial<CaServerEnvOptions> {
   /** The PVs served, by name. */
   readonly pvs: ReadonlyMap<string, ServerPv>;
+  /** Told of an unexpected failure while serving a request; that client's circuit is closed. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export class CaServer {
   readonly #pvs: ReadonlyMap<string, ServerPv>;
+  readonly #onError: CaServerOptions["onError"];
   readonly #options: CaServerEnvOptions;
   #udp: UdpSocket | undefined;
   #tcp: Server | undefined;
@@ -33,7 +36,8 @@ export class CaServer {
 
   constructor(options: CaServerOptions) {
     this.#pvs = options.pvs;
-    const { pvs: _, ...rest } = options;
+    this.#onError = options.onError;
+    const { pvs: _, onError: __, ...rest } = options;
     this.#options = { ...caServerOptionsFromEnv(), ...rest };
   }
 
@@ -124,6 +128,7 @@ export class CaServer {
       maxPayloadBytes: this.#options.maxArrayBytes,
       maxBufferedBytes: Math.max(64 * 1024 * 1024, 4 * this.#options.maxArrayBytes),
       onClose: () => this.#connections.delete(connection),
+      ...(this.#onError ? { onError: this.#onError } : {}),
     });
     this.#connections.add(connection);
   }
