@@ -178,6 +178,32 @@ export function encodeMessages(...messages: CaMessage[]): Uint8Array {
   return out;
 }
 
+/**
+ * A server's monitor update (EVENT_ADD response): the same bytes as `encodeMessages` gives, without
+ * building the message object, since a server sends one per subscriber per change.
+ */
+export function encodeMonitorUpdate(
+  dataType: number,
+  dataCount: number,
+  status: number,
+  subscriptionId: number,
+  data: Uint8Array,
+): Uint8Array {
+  const payloadSize = padded(data.length);
+  const size = headerSize(payloadSize, dataCount);
+  const out = new Uint8Array(size + payloadSize);
+  writeHeader(new DataView(out.buffer), 0, {
+    command: Command.EVENT_ADD,
+    payloadSize,
+    dataType,
+    dataCount,
+    parameter1: status,
+    parameter2: subscriptionId,
+  });
+  out.set(data, size);
+  return out;
+}
+
 /** Decodes one message from its header and payload; throws CaProtocolError for unknown or malformed ones. */
 export function decodeMessage(header: Header, payload: Uint8Array, direction: Direction): CaMessage {
   const name = COMMAND_NAMES.get(header.command);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type CaMessage, CaProtocolError, decodeMessage, encodeMessages } from "../src/commands.js";
+import { type CaMessage, CaProtocolError, decodeMessage, encodeMessages, encodeMonitorUpdate } from "../src/commands.js";
 import { readHeader } from "../src/header.js";
 import { decodeDatagram, MessageReader } from "../src/message-reader.js";
 
@@ -83,6 +83,27 @@ describe("CA commands", () => {
       // payload: three obsolete float32 (0), the mask, two bytes of padding
       ["0001", "0010", "0014", "0001", "00000002", "00000003", "000000000000000000000000", "0005", "0000"].join(""),
     );
+  });
+
+  it("encodes a monitor update on the fast path exactly as the general encoder does", () => {
+    for (const [dataType, dataCount, size] of [
+      [20, 1, 24],
+      [34, 1, 13], // padded to 16
+      [6, 100_000, 800_000], // extended header
+      [6, 0, 0], // a failed update: status, no data
+    ] as const) {
+      const data = Uint8Array.from({ length: size }, (_, i) => i & 0xff);
+      const message: CaMessage = {
+        command: "EVENT_ADD",
+        direction: "response",
+        dataType,
+        dataCount,
+        status: 1,
+        subscriptionId: 0xfedcba98,
+        data,
+      };
+      assert.deepEqual(encodeMonitorUpdate(dataType, dataCount, 1, 0xfedcba98, data), encodeMessages(message));
+    }
   });
 
   it("uses the extended header for large payloads", () => {

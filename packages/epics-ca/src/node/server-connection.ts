@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import { VirtualCircuit } from "../circuit.js";
-import { type CaMessage, CaProtocolError } from "../commands.js";
+import { type CaMessage, CaProtocolError, encodeMonitorUpdate } from "../commands.js";
 import { ACCESS, CA_MINOR_PROTOCOL_REVISION, DBE, DBR_BASE, type DbrBase, ECA, MAX_STRING_SIZE } from "../constants.js";
 import { type DbrLayout, dbrLayout, dbrSize, decodeDbr } from "../dbr.js";
 import { CaStateError } from "../states.js";
@@ -226,13 +226,11 @@ export class ServerConnection {
       this.#held.add(monitor);
       return;
     }
-    this.#send({
-      command: "EVENT_ADD",
-      direction: "response",
-      dataType: monitor.dataType,
-      subscriptionId: monitor.subscriptionId,
-      ...monitor.pv.read(monitor.dataType, monitor.dataCount),
-    });
+    // The hot path: the shared encoding of this change behind this subscriber's header. An update
+    // on a created channel changes no state, so the circuit's checks are not needed.
+    const { data, dataCount, status } = monitor.pv.read(monitor.dataType, monitor.dataCount);
+    this.#writer.write(encodeMonitorUpdate(monitor.dataType, dataCount, status, monitor.subscriptionId, data));
+    if (this.#writer.buffered > this.#options.maxBufferedBytes) this.close();
   }
 
   /** Sends the held-back monitors, latest value only, while the client keeps up. */
