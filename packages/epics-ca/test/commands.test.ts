@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type CaMessage, CaProtocolError, decodeMessage, encodeMessages, encodeMonitorUpdate } from "../src/commands.js";
+import {
+  type CaMessage,
+  CaProtocolError,
+  decodeMessage,
+  encodeMessages,
+  encodeMonitorUpdate,
+} from "../src/commands.js";
 import { readHeader } from "../src/header.js";
 import { decodeDatagram, MessageReader } from "../src/message-reader.js";
 

@@ -3,12 +3,15 @@
  * the HTTP server. `startGateway` is what `beamgate serve` and the tests run.
  */
 import type { AddressInfo } from "node:net";
+import type { Environment } from "@beamgate/epics-ca";
 import type { Config } from "./config/schema.js";
 import { Hub } from "./core/hub.js";
 import { serveIndex } from "./index-page.js";
 import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
+import type { SimIoc } from "./sim-ioc/sim-ioc.js";
+import { startChannelAccess } from "./sources/ca/channel-access.js";
 import { LocSource } from "./sources/loc/source.js";
 import { SimSource } from "./sources/sim/source.js";
 import { HttpServer, type RouteHandler, sendJson } from "./transport/http-server.js";
@@ -19,13 +22,21 @@ export interface Gateway {
   /** `http://host:port` */
   readonly url: string;
   readonly hub: Hub;
+  /** The in-process simulated IOC, when it runs (`ca.simIoc`). */
+  readonly simIoc: SimIoc | undefined;
   readonly server: HttpServer;
   /** Graceful stop: WebSockets closed with 1001, sources stopped. */
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Gateway> {
+export async function startGateway(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  env: Environment = process.env,
+): Promise<Gateway> {
+  const channelAccess = await startChannelAccess(config.ca, env, log);
   const hub = new Hub({ defaultScheme: config.defaultScheme, ...config.hub });
+  hub.addSource(channelAccess.source);
   hub.addSource(new SimSource());
   hub.addSource(new LocSource(config.loc));
 
@@ -67,6 +78,7 @@ export async function startGateway(config: Config, log: Logger = createLogger(co
   } catch (e) {
     pvApi.stop();
     hub.close();
+    await channelAccess.close();
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -76,13 +88,14 @@ export async function startGateway(config: Config, log: Logger = createLogger(co
     address,
     url: `http://${host}:${address.port}`,
     hub,
+    simIoc: channelAccess.simIoc,
     server: httpServer,
     close() {
       closing ??= (async () => {
         pvApi.stop();
         const sockets = httpServer.close();
         hub.close();
-        await sockets;
+        await Promise.all([sockets, channelAccess.close()]);
       })();
       return closing;
     },

@@ -53,3 +53,12 @@ export const DEFAULT_LOC = {
   /** Local PVs that may exist at once (they live until the gateway stops). */
   maxPvs: 10_000,
 } as const;
+
+export const DEFAULT_CA = {
+  /** How long a `ca://` name may take to connect before it is "not found". */
+  searchTimeoutMs: 1_500,
+  /** Names not found that stay searched (with back-off) after their topic ended. */
+  maxUnresolved: 10_000,
+  /** Port the in-process simulated IOC tries first; a free port if it is taken. */
+  simIocPort: 5064,
+} as const;

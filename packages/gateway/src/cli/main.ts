@@ -4,12 +4,16 @@
  */
 import { BeamgateError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { ca } from "./ca/ca.js";
 import { serve } from "./serve.js";
+import { simIoc } from "./sim-ioc.js";
 
 const HELP = `beamgate ${VERSION}: one gateway streaming live control-system and experiment data over WebSockets
 
 Usage:
   beamgate serve [options]   run the gateway (see: beamgate serve --help)
+  beamgate ca COMMAND ...    Channel Access tools: get, put, monitor, info (see: beamgate ca --help)
+  beamgate sim-ioc [options] serve a simulated beamline over Channel Access (see: beamgate sim-ioc --help)
   beamgate --version         print the version
   beamgate --help            print this help
 `;
@@ -20,6 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case "serve":
         return await serve(rest);
+      case "ca":
+        return await ca(rest);
+      case "sim-ioc":
+        return await simIoc(rest);
       case "--version":
       case "-v":
         process.stdout.write(`${VERSION}\n`);

@@ -16,7 +16,9 @@ Options:
   --host ADDRESS          address to listen on (default 127.0.0.1; env BEAMGATE_HOST or OAS_HOST)
   --port PORT             port to listen on (default 8001; env BEAMGATE_PORT or OAS_PORT)
   --config FILE           YAML or JSON configuration file (env BEAMGATE_CONFIG)
-  --default-scheme NAME   scheme for bare PV names: sim or loc (default sim)
+  --default-scheme NAME   scheme for bare PV names: ca, sim or loc (default ca)
+  --sim-ioc MODE          in-process simulated IOC: auto, on or off (default auto: on when
+                          EPICS_CA_ADDR_LIST is not set)
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help              print this help
 
@@ -29,6 +31,7 @@ const FLAGS = {
   port: { type: "string" },
   config: { type: "string" },
   "default-scheme": { type: "string" },
+  "sim-ioc": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -38,6 +41,7 @@ const FLAG_PATHS: Record<string, string> = {
   host: "host",
   port: "port",
   "default-scheme": "defaultScheme",
+  "sim-ioc": "ca.simIoc",
   "log-level": "logLevel",
 };
 

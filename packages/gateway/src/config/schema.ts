@@ -3,7 +3,7 @@
  * `limits.ts`; `docs/configuration.md` is checked against this schema by a test.
  */
 import { z } from "zod";
-import { DEFAULT_HUB, DEFAULT_LIMITS, DEFAULT_LOC, DEFAULT_NATIVE, DEFAULT_PV_API } from "../limits.js";
+import { DEFAULT_CA, DEFAULT_HUB, DEFAULT_LIMITS, DEFAULT_LOC, DEFAULT_NATIVE, DEFAULT_PV_API } from "../limits.js";
 
 // Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
 const INT32_MAX = 2 ** 31 - 1;
@@ -12,7 +12,7 @@ const positiveInt = (def: number, description: string) =>
 const nonNegativeInt = (def: number, description: string) =>
   z.number().int().nonnegative().max(INT32_MAX).default(def).describe(description);
 
-export const SCHEMES = ["sim", "loc"] as const;
+export const SCHEMES = ["ca", "sim", "loc"] as const;
 
 export const ConfigSchema = z
   .object({
@@ -20,8 +20,8 @@ export const ConfigSchema = z
     port: z.number().int().min(0).max(65535).default(8001).describe("TCP port to listen on (0 picks a free port)."),
     defaultScheme: z
       .enum(SCHEMES)
-      .default("sim")
-      .describe("Scheme given to bare PV names such as `sine` (becomes `sim://sine`)."),
+      .default("ca")
+      .describe("Scheme given to bare PV names such as `SIM:m1` (becomes `ca://SIM:m1`)."),
     logLevel: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info")
@@ -101,6 +101,34 @@ export const ConfigSchema = z
         maxPutTimeoutMs: positiveInt(
           DEFAULT_NATIVE.maxPutTimeoutMs,
           "Longest put timeout a client may ask for, in ms.",
+        ),
+      })
+      .strict()
+      .prefault({}),
+    ca: z
+      .object({
+        searchTimeoutMs: positiveInt(
+          DEFAULT_CA.searchTimeoutMs,
+          "How long a `ca://` name may take to connect before clients are told `PV not found`, in ms (the name is still searched, with back-off).",
+        ),
+        maxUnresolved: positiveInt(
+          DEFAULT_CA.maxUnresolved,
+          "Names not found that stay searched after their last subscriber left; the oldest are dropped past it.",
+        ),
+        simIoc: z
+          .enum(["auto", "on", "off"])
+          .default("auto")
+          .describe(
+            "Run the simulated beamline IOC in-process: `auto` when `EPICS_CA_ADDR_LIST` is not set (then `ca://` searches only it), `on` always (added to the address list), `off` never.",
+          ),
+        simIocPrefix: z.string().default("SIM:").describe("Prefix of the in-process simulated IOC's PVs."),
+        simIocCameraPrefix: z
+          .string()
+          .default("13SIM1:")
+          .describe("Prefix of the in-process simulated IOC's camera PVs."),
+        simIocPort: nonNegativeInt(
+          DEFAULT_CA.simIocPort,
+          "Port the in-process simulated IOC tries first (CA TCP and UDP); a free port is used if it is taken.",
         ),
       })
       .strict()

@@ -14,11 +14,11 @@ function file(name: string, text: string): string {
 }
 
 describe("loadConfig", () => {
-  it("defaults to 127.0.0.1:8001, the sim scheme and documented limits", () => {
+  it("defaults to 127.0.0.1:8001, the ca scheme and documented limits", () => {
     const c = loadConfig();
     assert.equal(c.host, "127.0.0.1");
     assert.equal(c.port, 8001);
-    assert.equal(c.defaultScheme, "sim");
+    assert.equal(c.defaultScheme, "ca");
     assert.equal(c.limits.maxInboundFrameBytes, 65536);
     assert.equal(c.pvApi.batchWindowMs, 100);
   });

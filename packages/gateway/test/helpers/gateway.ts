@@ -5,8 +5,17 @@ import { createLogger } from "../../src/log.js";
 
 type Overrides = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
 
-export async function startTestGateway(overrides: Overrides = {}): Promise<Gateway & { wsUrl: string }> {
-  const config = ConfigSchema.parse({ port: 0, logLevel: "silent", ...overrides });
-  const gateway = await startGateway(config, createLogger("silent"));
+export async function startTestGateway(
+  overrides: Overrides = {},
+  env: Record<string, string | undefined> = process.env,
+): Promise<Gateway & { wsUrl: string }> {
+  // No simulated IOC unless a test asks for one: most tests need no Channel Access.
+  const config = ConfigSchema.parse({
+    port: 0,
+    logLevel: "silent",
+    ...overrides,
+    ca: { simIoc: "off", ...overrides.ca },
+  });
+  const gateway = await startGateway(config, createLogger("silent"), env);
   return Object.assign(gateway, { wsUrl: gateway.url.replace(/^http/, "ws") });
 }

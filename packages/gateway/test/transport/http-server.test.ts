@@ -42,7 +42,7 @@ describe("HTTP routes", () => {
       json.websockets.map((w: { path: string }) => w.path),
       ["/ws", "/api/v1/stream/multi"],
     );
-    assert.deepEqual(json.schemes, ["sim", "loc"]);
+    assert.deepEqual(json.schemes, ["ca", "sim", "loc"]);
     const html = await get(`${gw.url}/`, { headers: { accept: "text/html" } });
     assert.match(html.type, /^text\/html/);
     assert.match(html.body, /\/api\/v1\/stream\/multi/);
