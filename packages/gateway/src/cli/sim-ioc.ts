@@ -60,12 +60,24 @@ export async function simIoc(argv: readonly string[]): Promise<number> {
     if (e instanceof CaEnvironmentError) throw new BeamgateError("BG_ERR_CONFIG_INVALID", e.message, { cause: e });
     throw e;
   }
+  // Signals are handled before the log line goes out: whoever reads it may signal at once.
+  const stopped = stopOnSignal(ioc);
   process.stderr.write(
     `beamgate sim-ioc: serving ${ioc.pvNames.length} PVs (${prefix}*, ${cameraPrefix}*) over Channel Access ` +
       `on ${ioc.host} TCP port ${ioc.ports.tcpPort}, UDP port ${ioc.ports.udpPort}; Ctrl-C stops\n`,
   );
+  return stopped;
+}
+
+/**
+ * Resolves with the exit code once SIGINT or SIGTERM has closed the IOC: 0, or 1 on an error or
+ * past the deadline. A second signal gets Node's default handling, which ends the process at once.
+ */
+function stopOnSignal(ioc: SimIoc): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
       const deadline = setTimeout(() => {
         process.stderr.write("beamgate sim-ioc: shutdown took longer than 2 s; exiting\n");
         resolve(1);

@@ -11,7 +11,7 @@
  * (UInt8 as 0-255; UInt16 as the same 16 bits, negative above 32767, to be read back as unsigned
  * by DataType_RBV). Pixel generation is in `frames.ts`, what the camera sees in `scene.ts`.
  */
-import type { ServerPv } from "@beamgate/epics-ca";
+import type { DbrArray, ServerPv } from "@beamgate/epics-ca";
 import { type ColorLayout, dimensionsOf, type FrameGeometry, FrameRenderer } from "./frames.js";
 import { enumPv, first, numberOf, numberPv, postIfChanged, postNumber, stringPv } from "./records.js";
 import { spotsAt } from "./scene.js";
@@ -175,7 +175,7 @@ export class SimCamera {
   }
 
   #makeSetting(spec: SettingSpec): { pv: ServerPv; rbv: ServerPv } {
-    const onWrite = (pv: ServerPv, v: Parameters<typeof first>[0]) => {
+    const onWrite = (pv: ServerPv, v: DbrArray) => {
       spec.check?.(first(v));
       pv.post(v);
       this.#applySettings();
@@ -183,14 +183,14 @@ export class SimCamera {
     if (spec.labels) {
       return {
         pv: enumPv(spec.labels, spec.initial, { onWrite }),
-        rbv: enumPv(spec.labels, spec.initial, { writable: false }),
+        rbv: enumPv(spec.labels, spec.initial, READ_ONLY),
       };
     }
     const base = spec.base ?? "LONG";
     const display = spec.units ? { units: spec.units, precision: 3 } : {};
     return {
       pv: numberPv(base, spec.initial, { ...display, onWrite }),
-      rbv: numberPv(base, spec.initial, { ...display, writable: false }),
+      rbv: numberPv(base, spec.initial, { ...display, ...READ_ONLY }),
     };
   }
 

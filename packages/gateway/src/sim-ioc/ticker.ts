@@ -34,7 +34,8 @@ export class Ticker {
 
   /** Runs `job` every `periodMs` from the next multiple of it; returns the function that stops it. */
   every(periodMs: number, job: Job): () => void {
-    const entry: Entry = { periodMs, job, dueMs: nextMultiple(this.#clock(), periodMs) };
+    // Past the early margin: a turn that already ran a little early is not due again.
+    const entry: Entry = { periodMs, job, dueMs: nextMultiple(this.#clock() + EARLY_MS, periodMs) };
     this.#entries.add(entry);
     this.#schedule();
     return () => {

@@ -1,16 +1,12 @@
 /** The analog records over real CA: ai1's alarms follow its value, the setpoint clamps, the readback follows. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { dbrType } from "@beamgate/epics-ca";
 import { SEVERITY, STATUS } from "../../src/sim-ioc/alarm.js";
-import { Recorder, scalar, startTestIoc, type TestIoc } from "./helpers.js";
+import { Recorder, scalar, useTestIoc } from "./helpers.js";
 
 describe("sim IOC analog records", () => {
-  let t: TestIoc;
-  before(async () => {
-    t = await startTestIoc();
-  });
-  after(() => t.close());
+  const t = useTestIoc();
 
   it("ai1 crosses HIGH and HIHI (or LOW and LOLO) and posts the alarm with the value", async () => {
     const ai1 = await t.channel("SIM:ai1");

@@ -1,17 +1,13 @@
 /** The simulated camera over real CA: settings and readbacks, frames in Mono UInt8 and RGB1 UInt16, acquisition. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type CaRequestError, type ChannelValue, dbrType, ECA } from "@beamgate/epics-ca";
-import { Recorder, scalar, startTestIoc, type TestIoc } from "./helpers.js";
+import { Recorder, scalar, useTestIoc } from "./helpers.js";
 
 const P = "13SIM1:";
 
 describe("sim IOC camera", () => {
-  let t: TestIoc;
-  before(async () => {
-    t = await startTestIoc();
-  });
-  after(() => t.close());
+  const t = useTestIoc();
 
   async function put(name: string, value: string | number): Promise<void> {
     const channel = await t.channel(`${P}${name}`);
@@ -110,7 +106,8 @@ describe("sim IOC camera", () => {
     const started = performance.now();
     await counter.next((v) => scalar(v) === first + 6);
     const hz = 5 / ((performance.now() - started) / 1000);
-    assert.ok(hz > 10 && hz < 30, `${hz} frames/s at AcquireTime 0.05 s`);
+    // 20 Hz; never faster, and slower only on a loaded machine.
+    assert.ok(hz > 5 && hz < 30, `${hz} frames/s at AcquireTime 0.05 s`);
     assert.equal(completed, false, "the put of Acquire=1 waits for the acquisition to end");
     await acquire.put(Uint16Array.of(0));
     await acquiring;

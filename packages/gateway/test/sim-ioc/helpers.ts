@@ -1,10 +1,10 @@
 /** A sim IOC on a free loopback port with a client that finds it, and a recorder of monitor updates. */
+import { after, before } from "node:test";
 import { CaClient, type ChannelValue, type ClientChannel } from "@beamgate/epics-ca";
 import { type SimIoc, type SimIocOptions, startSimIoc } from "../../src/sim-ioc/sim-ioc.js";
 
 export interface TestIoc {
   readonly ioc: SimIoc;
-  readonly client: CaClient;
   /** A connected channel. */
   channel(name: string): Promise<ClientChannel>;
   close(): Promise<void>;
@@ -15,7 +15,6 @@ export async function startTestIoc(options: SimIocOptions = {}): Promise<TestIoc
   const client = new CaClient({ addressList: [`127.0.0.1:${ioc.ports.udpPort}`] });
   return {
     ioc,
-    client,
     async channel(name) {
       const channel = client.channel(name);
       await channel.wait(5000);
@@ -24,6 +23,22 @@ export async function startTestIoc(options: SimIocOptions = {}): Promise<TestIoc
     async close() {
       client.close();
       await ioc.close();
+    },
+  };
+}
+
+/** One test IOC for the tests of the enclosing `describe`: started before them, closed after. */
+export function useTestIoc(): Pick<TestIoc, "channel"> {
+  let started: Promise<TestIoc> | undefined;
+  before(() => {
+    started = startTestIoc();
+    return started.then(() => {});
+  });
+  after(async () => (await started)?.close());
+  return {
+    async channel(name) {
+      if (!started) throw new Error("no test IOC: use useTestIoc() inside describe()");
+      return (await started).channel(name);
     },
   };
 }

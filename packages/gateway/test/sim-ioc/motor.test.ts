@@ -1,15 +1,11 @@
 /** The simulated motors over real CA: moves with completion, soft limits, STOP, metadata. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type CaRequestError, charsToString, dbrType, ECA, stringToChars } from "@beamgate/epics-ca";
-import { Recorder, scalar, startTestIoc, type TestIoc } from "./helpers.js";
+import { Recorder, scalar, useTestIoc } from "./helpers.js";
 
 describe("sim IOC motors", () => {
-  let t: TestIoc;
-  before(async () => {
-    t = await startTestIoc();
-  });
-  after(() => t.close());
+  const t = useTestIoc();
 
   it("moves at VELO, posting RBV on the way, with DMOV/MOVN, and completes the put on arrival", async () => {
     const velo = await t.channel("SIM:m1.VELO");
@@ -24,8 +20,8 @@ describe("sim IOC motors", () => {
     const started = performance.now();
     await m1.put(Float64Array.of(1), { timeoutMs: 5000 });
     const seconds = (performance.now() - started) / 1000;
-    // 1 mm at 2 mm/s, plus at most one 100 ms poll and some scheduling slack.
-    assert.ok(seconds >= 0.45 && seconds < 0.9, `arrived after ${seconds} s`);
+    // 1 mm at 2 mm/s, plus at most one 100 ms poll and slack for a loaded machine.
+    assert.ok(seconds >= 0.49 && seconds < 1.2, `arrived after ${seconds} s`);
 
     await dmov.next((v) => scalar(v) === 0);
     await dmov.next((v) => scalar(v) === 1);

@@ -1,15 +1,11 @@
 /** The soft records over real CA: enum labels, strings, long strings, the fast counter. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type CaRequestError, charsToString, dbrType, ECA, stringToChars } from "@beamgate/epics-ca";
-import { Recorder, scalar, startTestIoc, type TestIoc } from "./helpers.js";
+import { Recorder, scalar, useTestIoc } from "./helpers.js";
 
 describe("sim IOC soft records", () => {
-  let t: TestIoc;
-  before(async () => {
-    t = await startTestIoc();
-  });
-  after(() => t.close());
+  const t = useTestIoc();
 
   it("serves enums with their labels, written by label or index", async () => {
     const mode = await t.channel("SIM:mode");
@@ -52,9 +48,10 @@ describe("sim IOC soft records", () => {
     const counter = new Recorder(await t.channel("SIM:counter"));
     const first = scalar(await counter.next());
     const started = performance.now();
-    await counter.next((v) => scalar(v) >= first + 50, 3000);
+    await counter.next((v) => scalar(v) >= first + 50, 5000);
     const hz = 50 / ((performance.now() - started) / 1000);
-    assert.ok(hz > 40 && hz < 150, `${hz} Hz`);
+    // Never faster than 100 Hz; slower only on a loaded machine.
+    assert.ok(hz > 20 && hz < 130, `${hz} Hz`);
     counter.stop();
   });
 });

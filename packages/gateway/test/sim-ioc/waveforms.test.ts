@@ -1,14 +1,10 @@
 /** The array records over real CA: a travelling sine of 1000 points, a 1024-channel spectrum. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Recorder, startTestIoc, type TestIoc } from "./helpers.js";
+import { describe, it } from "node:test";
+import { Recorder, useTestIoc } from "./helpers.js";
 
 describe("sim IOC waveforms", () => {
-  let t: TestIoc;
-  before(async () => {
-    t = await startTestIoc();
-  });
-  after(() => t.close());
+  const t = useTestIoc();
 
   it("posts a 1000-point DOUBLE sine that travels", async () => {
     const wave = await t.channel("SIM:wave");
