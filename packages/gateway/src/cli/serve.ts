@@ -72,7 +72,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       `  ${ws}/ws                    PV streaming API\n` +
       `  ${ws}/api/v1/stream/multi   native multiplexed protocol\n` +
       `  ${gateway.url}/health              health check\n` +
-      `Try: sim://sine, sim://sinewave, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
+      `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
   );
 
   return new Promise<number>((resolve) => {
