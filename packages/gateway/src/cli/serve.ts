@@ -7,8 +7,7 @@ import { loadConfig } from "../config/load.js";
 import { BeamgateError } from "../errors.js";
 import { startGateway } from "../gateway.js";
 import { createLogger } from "../log.js";
-
-const SHUTDOWN_DEADLINE_MS = 2_000;
+import { closeOnSignal } from "./close-on-signal.js";
 
 const HELP = `Usage: beamgate serve [options]
 
@@ -66,6 +65,12 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const gateway = await startGateway(config, log);
 
+  // Signals are handled before the banner goes out: whoever reads it may signal at once.
+  const stopped = closeOnSignal(() => gateway.close(), {
+    stopping: (signal) => log.info({ signal }, "shutting down"),
+    tooSlow: () => log.error("shutdown took longer than 2 s; exiting"),
+    failed: (e) => log.error({ err: e }, "error during shutdown"),
+  });
   const ws = gateway.url.replace(/^http/, "ws");
   process.stdout.write(
     `beamgate listening on ${gateway.url}\n` +
@@ -74,27 +79,5 @@ export async function serve(argv: readonly string[]): Promise<number> {
       `  ${gateway.url}/health              health check\n` +
       `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
   );
-
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, "shutting down");
-      const deadline = setTimeout(() => {
-        log.error("shutdown took longer than 2 s; exiting");
-        resolve(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      gateway.close().then(
-        () => {
-          clearTimeout(deadline);
-          resolve(0);
-        },
-        (e: unknown) => {
-          log.error({ err: e }, "error during shutdown");
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  return stopped;
 }

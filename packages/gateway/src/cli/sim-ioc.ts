@@ -8,8 +8,7 @@ import { parseArgs } from "node:util";
 import { CaEnvironmentError } from "@beamgate/epics-ca";
 import { BeamgateError } from "../errors.js";
 import { DEFAULT_CAMERA_PREFIX, DEFAULT_PREFIX, type SimIoc, startSimIoc } from "../sim-ioc/sim-ioc.js";
-
-const SHUTDOWN_DEADLINE_MS = 2_000;
+import { closeOnSignal } from "./close-on-signal.js";
 
 const HELP = `Usage: beamgate sim-ioc [options]
 
@@ -61,42 +60,16 @@ export async function simIoc(argv: readonly string[]): Promise<number> {
     throw e;
   }
   // Signals are handled before the log line goes out: whoever reads it may signal at once.
-  const stopped = stopOnSignal(ioc);
+  const stopped = closeOnSignal(() => ioc.close(), {
+    stopping: () => {},
+    tooSlow: () => process.stderr.write("beamgate sim-ioc: shutdown took longer than 2 s; exiting\n"),
+    failed: (e) => process.stderr.write(`beamgate sim-ioc: error during shutdown: ${String(e)}\n`),
+  });
   process.stderr.write(
     `beamgate sim-ioc: serving ${ioc.pvNames.length} PVs (${prefix}*, ${cameraPrefix}*) over Channel Access ` +
       `on ${ioc.host} TCP port ${ioc.ports.tcpPort}, UDP port ${ioc.ports.udpPort}; Ctrl-C stops\n`,
   );
   return stopped;
-}
-
-/**
- * Resolves with the exit code once SIGINT or SIGTERM has closed the IOC: 0, or 1 on an error or
- * past the deadline. A second signal gets Node's default handling, which ends the process at once.
- */
-function stopOnSignal(ioc: SimIoc): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      const deadline = setTimeout(() => {
-        process.stderr.write("beamgate sim-ioc: shutdown took longer than 2 s; exiting\n");
-        resolve(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      ioc.close().then(
-        () => {
-          clearTimeout(deadline);
-          resolve(0);
-        },
-        (e: unknown) => {
-          process.stderr.write(`beamgate sim-ioc: error during shutdown: ${String(e)}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
 }
 
 function parse(argv: readonly string[]) {
