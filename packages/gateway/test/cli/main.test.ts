@@ -1,28 +1,12 @@
 /** The `beamgate` command as a user runs it: a real process, real signals, real sockets. */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { runBeamgate } from "../helpers/cli.js";
 import { TestClient } from "../helpers/ws-client.js";
 
-const BIN = fileURLToPath(new URL("../../../bin/beamgate.js", import.meta.url));
-const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BEAMGATE|OAS)_/.test(k)));
-
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...CLEAN_ENV, ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  const exited = once(child, "exit").then(([code]) => code as number);
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runBeamgate(args, env);
 
 async function serving(args: string[] = []): Promise<{ p: ReturnType<typeof run>; ws: string }> {
   const p = run(["serve", "--port", "0", "--log-level", "warn", ...args]);

@@ -1,28 +1,12 @@
 /** `beamgate sim-ioc` as a user runs it: a real process, real signals, real CA sockets. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CaClient } from "@beamgate/epics-ca";
+import { runBeamgate } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../../bin/beamgate.js", import.meta.url));
-const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BEAMGATE|OAS|EPICS)_/.test(k)));
 const LOG_LINE = /serving (\d+) PVs .* on ([\d.]+) TCP port (\d+), UDP port (\d+)/;
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, "sim-ioc", ...args], { env: { ...CLEAN_ENV, ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  const exited = once(child, "exit").then(([code]) => code as number);
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runBeamgate(["sim-ioc", ...args], env);
 
 /** Starts the command on a free port and waits for its log line. */
 async function serving(args: string[] = []) {

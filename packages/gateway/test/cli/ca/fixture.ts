@@ -3,13 +3,8 @@
  * tools print, every value stamped at `STAMP_MS`, and the command run as a user runs it, in a
  * child process pointed at that server (and nothing else) through the EPICS_CA_* environment.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { after, before } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CaServer, ServerPv, stringToChars } from "@beamgate/epics-ca";
-
-const BIN = fileURLToPath(new URL("../../../../bin/beamgate.js", import.meta.url));
 
 /** 2024-01-02 03:04:05.678 UTC; the children run with TZ=UTC. */
 export const STAMP_MS = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -100,49 +95,13 @@ export function serverForSuite(): () => TestServer {
   };
 }
 
-export interface Run {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number>;
-  out(): string;
-  err(): string;
-  /** Resolves once stdout matches; rejects after `timeoutMs`. */
-  until(pattern: RegExp, timeoutMs?: number): Promise<void>;
-}
+import { runBeamgate } from "../../helpers/cli.js";
 
-/** `beamgate ARGS...` with only `env` as its EPICS environment, in UTC. */
-export function run(args: readonly string[], env: Record<string, string> = {}): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("EPICS_")));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, TZ: "UTC", ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => {
-    stdout += c;
-  });
-  child.stderr.setEncoding("utf8").on("data", (c: string) => {
-    stderr += c;
-  });
-  const exited = once(child, "exit").then(([code]) => code as number);
-  const until = (pattern: RegExp, timeoutMs = 5000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!pattern.test(stdout)) return;
-        clearTimeout(timer);
-        child.stdout.off("data", check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        child.stdout.off("data", check);
-        reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
-      }, timeoutMs);
-      child.stdout.on("data", check);
-      check();
-    });
-  return { child, exited, out: () => stdout, err: () => stderr, until };
-}
+export { type Run, runBeamgate as run } from "../../helpers/cli.js";
 
 /** Runs to the end: exit code, stdout, stderr. */
 export async function result(args: readonly string[], env: Record<string, string> = {}) {
-  const p = run(args, env);
+  const p = runBeamgate(args, env);
   const code = await p.exited;
   return { code, out: p.out(), err: p.err() };
 }

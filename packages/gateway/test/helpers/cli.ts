@@ -1,0 +1,48 @@
+/**
+ * The `beamgate` command run as a user runs it: a child process with none of the caller's
+ * BEAMGATE_, OAS_ or EPICS_ variables (only `env`'s), in UTC, its output collected.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../../bin/beamgate.js", import.meta.url));
+
+export interface Run {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number>;
+  out(): string;
+  err(): string;
+  /** Resolves once stdout matches; rejects after `timeoutMs`. */
+  until(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+export function runBeamgate(args: readonly string[], env: Record<string, string> = {}): Run {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BEAMGATE|OAS|EPICS)_/.test(k)));
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, TZ: "UTC", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    stderr += c;
+  });
+  const exited = once(child, "exit").then(([code]) => code as number);
+  const until = (pattern: RegExp, timeoutMs = 5000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(stdout)) return;
+        clearTimeout(timer);
+        child.stdout.off("data", check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        child.stdout.off("data", check);
+        reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+      }, timeoutMs);
+      child.stdout.on("data", check);
+      check();
+    });
+  return { child, exited, out: () => stdout, err: () => stderr, until };
+}
