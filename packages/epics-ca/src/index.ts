@@ -8,6 +8,7 @@ export * from "./convert.js";
 export * from "./dbr.js";
 export * from "./header.js";
 export * from "./message-reader.js";
+export * from "./names.js";
 export * from "./node/client.js";
 export * from "./node/env.js";
 export * from "./node/pv.js";

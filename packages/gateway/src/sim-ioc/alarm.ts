@@ -1,12 +1,5 @@
-/**
- * EPICS alarm severities and statuses, with the codes of EPICS Base's `alarm.h`
- * (`epicsAlarmSeverity`, `epicsAlarmCondition`), and the limit check an ai record makes.
- */
-import type { DbrLimits } from "@beamgate/epics-ca";
-
-export const SEVERITY = { NO_ALARM: 0, MINOR: 1, MAJOR: 2, INVALID: 3 } as const;
-
-export const STATUS = { NO_ALARM: 0, READ: 1, WRITE: 2, HIHI: 3, HIGH: 4, LOLO: 5, LOW: 6 } as const;
+/** The alarm limit check an ai record makes, with EPICS alarm codes (`alarm.h`, in epics-ca). */
+import { type DbrLimits, ALARM_SEVERITY as SEVERITY, ALARM_STATUS as STATUS } from "@beamgate/epics-ca";
 
 export interface Alarm {
   readonly status: number;

@@ -1,8 +1,7 @@
 /** The analog records over real CA: ai1's alarms follow its value, the setpoint clamps, the readback follows. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { dbrType } from "@beamgate/epics-ca";
-import { SEVERITY, STATUS } from "../../src/sim-ioc/alarm.js";
+import { dbrType, ALARM_SEVERITY as SEVERITY, ALARM_STATUS as STATUS } from "@beamgate/epics-ca";
 import { Recorder, scalar, useTestIoc } from "./helpers.js";
 
 describe("sim IOC analog records", () => {

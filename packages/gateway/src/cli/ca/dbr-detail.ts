@@ -3,8 +3,8 @@
  * output and tool_lib.c's dbr2str (status, time stamp, units, precision, limits, enum labels).
  */
 import type { ChannelValue, DbrLimits } from "@beamgate/epics-ca";
+import { alarmSeverityName, alarmStatusName, dbfText, dbrBaseOf, dbrClassOf, dbrText } from "@beamgate/epics-ca";
 import { type Reading, stampText, terseLine, valueText } from "./format.js";
-import { alarmSeverityName, alarmStatusName, dbfText, dbrBaseOf, dbrClassOf, dbrText } from "./names.js";
 import type { FormatOptions } from "./options.js";
 import { formatFloat } from "./printf.js";
 

@@ -4,14 +4,18 @@
  * camonitor. A name is padded to 30 columns when one element follows, as caget's `%-30s`.
  */
 import {
+  alarmSeverityName,
+  alarmStatusName,
   type ChannelValue,
+  caMessage,
   charsToString,
+  dbrBaseOf,
+  dbrClassOf,
   ECA,
   EPICS_EPOCH_OFFSET_SECONDS,
   type EpicsTimeStamp,
 } from "@beamgate/epics-ca";
 import { escapedFromRaw } from "./escape.js";
-import { alarmSeverityName, alarmStatusName, caMessage, dbrBaseOf, dbrClassOf } from "./names.js";
 import type { FormatOptions } from "./options.js";
 import { formatFloat } from "./printf.js";
 

@@ -2,10 +2,11 @@
  * `beamgate ca get`: caget. Reads every channel once and prints the values as caget does, in the
  * order named; exit code 1 if a channel did not connect or a read failed.
  */
+
+import { parseDbrType } from "@beamgate/epics-ca";
 import { dbrDetail } from "./dbr-detail.js";
 import { plainLine, type Reading, terseLine, wideLine } from "./format.js";
 import { usageError } from "./getopt.js";
-import { parseDbrType } from "./names.js";
 import { type CommonOptions, commandLine } from "./options.js";
 import { connect, newClient, read, reportNotFound, reportReadTimeouts, timeType } from "./session.js";
 

@@ -2,8 +2,7 @@
  * `beamgate ca info`: cainfo. Connects to every channel and prints what the client knows of it:
  * state, server, access rights, native type and element count. Exit code 1 if one did not connect.
  */
-import { ACCESS, type ClientChannel } from "@beamgate/epics-ca";
-import { dbfText, dbrText } from "./names.js";
+import { ACCESS, type ClientChannel, dbfText, dbrText } from "@beamgate/epics-ca";
 import { commandLine } from "./options.js";
 import { connect, newClient, reportNotFound } from "./session.js";
 

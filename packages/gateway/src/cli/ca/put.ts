@@ -3,10 +3,9 @@
  * write complete (every put here is ca_put_callback's WRITE_NOTIFY, so `-c` changes nothing),
  * then prints the new value; a refused or unfinished write is one stderr line and exit code 1.
  */
-import { ACCESS, CaRequestError, type ClientChannel, dbrType, ECA } from "@beamgate/epics-ca";
+import { ACCESS, CaRequestError, type ClientChannel, caMessage, dbrType, ECA } from "@beamgate/epics-ca";
 import { plainLine, type Reading, terseLine, wideLine } from "./format.js";
 import { type Parsed, usageError } from "./getopt.js";
-import { caMessage } from "./names.js";
 import { type CommonOptions, commandLine } from "./options.js";
 import { type PutValue, PutValueError, type PutValueOptions, putValue } from "./put-value.js";
 import { connect, newClient, read, reportNotFound, timeType } from "./session.js";

@@ -2,44 +2,49 @@
  * The names EPICS base prints for Channel Access codes: alarm status and severity
  * (`epicsAlarmConditionStrings`, `epicsAlarmSeverityStrings` in alarm.h), ECA status messages
  * (`ca_message_text` in libca's access.cpp) and DBR/DBF type names (`dbr_text`, `dbf_text` in
- * db_access.h). @beamgate/epics-ca has the codes but not these texts, so they live here for now.
+ * db_access.h), and the alarm codes by name. No I/O.
  */
-import { DBR_BASE, DBR_CLASS, type DbrBase, type DbrClass } from "@beamgate/epics-ca";
+import { DBR_BASE, DBR_CLASS, type DbrBase, type DbrClass } from "./constants.js";
 
-export const ALARM_STATUS = [
-  "NO_ALARM",
-  "READ",
-  "WRITE",
-  "HIHI",
-  "HIGH",
-  "LOLO",
-  "LOW",
-  "STATE",
-  "COS",
-  "COMM",
-  "TIMEOUT",
-  "HWLIMIT",
-  "CALC",
-  "SCAN",
-  "LINK",
-  "SOFT",
-  "BAD_SUB",
-  "UDF",
-  "DISABLE",
-  "SIMM",
-  "READ_ACCESS",
-  "WRITE_ACCESS",
-] as const;
+/** Alarm conditions by name, with the codes of `epicsAlarmCondition`. */
+export const ALARM_STATUS = {
+  NO_ALARM: 0,
+  READ: 1,
+  WRITE: 2,
+  HIHI: 3,
+  HIGH: 4,
+  LOLO: 5,
+  LOW: 6,
+  STATE: 7,
+  COS: 8,
+  COMM: 9,
+  TIMEOUT: 10,
+  HWLIMIT: 11,
+  CALC: 12,
+  SCAN: 13,
+  LINK: 14,
+  SOFT: 15,
+  BAD_SUB: 16,
+  UDF: 17,
+  DISABLE: 18,
+  SIMM: 19,
+  READ_ACCESS: 20,
+  WRITE_ACCESS: 21,
+} as const;
 
-export const ALARM_SEVERITY = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"] as const;
+/** Alarm severities by name, with the codes of `epicsAlarmSeverity`. */
+export const ALARM_SEVERITY = { NO_ALARM: 0, MINOR: 1, MAJOR: 2, INVALID: 3 } as const;
+
+const STATUS_NAMES = Object.keys(ALARM_STATUS);
+const SEVERITY_NAMES = Object.keys(ALARM_SEVERITY);
 
 /** As the CA tools' stat_to_str and sevr_to_str: "??" for a code out of range. */
 export function alarmStatusName(status: number): string {
-  return ALARM_STATUS[status] ?? "??";
+  return STATUS_NAMES[status] ?? "??";
 }
 
 export function alarmSeverityName(severity: number): string {
-  return ALARM_SEVERITY[severity] ?? "??";
+  return SEVERITY_NAMES[severity] ?? "??";
 }
 
 /** Indexed by message number, the ECA code without its 3 severity bits. */

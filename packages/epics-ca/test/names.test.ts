@@ -1,15 +1,8 @@
 /** EPICS base's names for alarm, ECA and DBR codes. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ECA } from "@beamgate/epics-ca";
-import {
-  alarmSeverityName,
-  alarmStatusName,
-  caMessage,
-  dbfText,
-  dbrText,
-  parseDbrType,
-} from "../../../src/cli/ca/names.js";
+import { ECA } from "../src/constants.js";
+import { alarmSeverityName, alarmStatusName, caMessage, dbfText, dbrText, parseDbrType } from "../src/names.js";
 
 describe("EPICS names", () => {
   it("names alarm status and severity, ?? past the table", () => {
