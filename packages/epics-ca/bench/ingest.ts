@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { describeMachine } from "./machine.js";
+import { describeMachine } from "@beamgate/bench-kit";
 import { type Measurement, measure } from "./measure.js";
 import { HELP, type Options, parseOptions } from "./options.js";
 import { consoleReport, type Run, replaceSection } from "./report.js";

@@ -3,7 +3,7 @@
  * monitors opened, posting started, a warm-up, then the window, between two samples of both
  * processes (posts, updates, bytes, CPU time). Every step has a time limit.
  */
-import { type Child, forkChild } from "./ipc.js";
+import { type Child, forkChild } from "@beamgate/bench-kit";
 import { sampleMachine } from "./machine.js";
 import type { Timing } from "./options.js";
 import type { Connected, ConnectRequest, ReaderSample } from "./reader-child.js";

@@ -11,6 +11,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { hostname, userInfo } from "node:os";
+import { answerRequests } from "@beamgate/bench-kit";
 import {
   CA_MINOR_PROTOCOL_REVISION,
   CaClient,
@@ -23,7 +24,7 @@ import {
   HEADER_SIZE,
   MessageReader,
 } from "../src/index.js";
-import { answerRequests, type CpuSample, sampleCpu } from "./ipc.js";
+import { type CpuSample, sampleCpu } from "./cpu.js";
 import { MONITOR_TYPE, pvNames } from "./scenarios.js";
 
 export interface ConnectRequest {

@@ -4,7 +4,7 @@
  * machine, command, method, scenarios, results with the ratio to the raw-socket baseline, and the
  * target with pass or fail.
  */
-import type { Machine } from "./machine.js";
+import { type Machine, markdownTable, type Table, textTable } from "@beamgate/bench-kit";
 import type { Measurement } from "./measure.js";
 import { HELP, type Timing } from "./options.js";
 import { offeredPerSecond, type Reader, type Scenario, type Server } from "./scenarios.js";
@@ -36,13 +36,6 @@ const BUSY_OTHER_CPU = 0.2;
 
 const BEGIN = "<!-- ca-ingest:begin (written by packages/epics-ca/bench/ingest.ts) -->";
 const END = "<!-- ca-ingest:end -->";
-
-interface Table {
-  readonly headers: readonly string[];
-  readonly rows: readonly (readonly string[])[];
-  /** Columns, from the left, that hold text (left-aligned); the others hold numbers. */
-  readonly textColumns: number;
-}
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
@@ -225,28 +218,6 @@ function targetTable(checks: readonly TargetCheck[]): Table {
   };
 }
 
-function columnWidths({ headers, rows }: Table): number[] {
-  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-}
-
-function text(table: Table): string {
-  const widths = columnWidths(table);
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i < table.textColumns ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ")
-      .trimEnd();
-  return [line(table.headers), ...table.rows.map(line)].join("\n");
-}
-
-function markdown(table: Table): string {
-  const widths = columnWidths(table);
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (i < table.textColumns ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(" | ")} |`;
-  const rule = widths.map((w, i) => (i < table.textColumns ? "-".repeat(w) : `${"-".repeat(w - 1)}:`));
-  return [line(table.headers), `| ${rule.join(" | ")} |`, ...table.rows.map(line)].join("\n");
-}
-
 /** What the run's own figures say about how far they can be trusted, and who set each rate. */
 function caveats(run: Run): string[] {
   const notes: string[] = [];
@@ -282,9 +253,9 @@ export function consoleReport(run: Run): string {
     "",
     `Channel Access ingest, ${run.date} (${fixed(run.seconds, 0)} s)`,
     "",
-    text(resultTable(run.results)),
+    textTable(resultTable(run.results)),
     "",
-    text(targetTable(checkTargets(run.results))),
+    textTable(targetTable(checkTargets(run.results))),
     "",
     ...summary(run.results),
     "",
@@ -338,13 +309,13 @@ function section(run: Run): string {
     "",
     "## Scenarios",
     "",
-    markdown(scenarioTable(run.results)),
+    markdownTable(scenarioTable(run.results)),
     "",
     ...run.results.map(({ scenario: s }) => `- ${s.name}: ${s.description}.`),
     "",
     "## Results",
     "",
-    markdown(resultTable(run.results)),
+    markdownTable(resultTable(run.results)),
     "",
     ...(notes.length > 0 ? [...notes.map((n) => `- ${n}`), ""] : []),
     "## Summary",
@@ -353,7 +324,7 @@ function section(run: Run): string {
     "",
     "## Target",
     "",
-    markdown(targetTable(checkTargets(run.results))),
+    markdownTable(targetTable(checkTargets(run.results))),
     "",
     "## Options",
     "",

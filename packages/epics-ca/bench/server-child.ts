@@ -6,6 +6,7 @@
  */
 import { createSocket } from "node:dgram";
 import { createServer, type Socket } from "node:net";
+import { answerRequests } from "@beamgate/bench-kit";
 import {
   ACCESS,
   CA_MINOR_PROTOCOL_REVISION,
@@ -21,7 +22,7 @@ import {
   MessageReader,
   ServerPv,
 } from "../src/index.js";
-import { answerRequests, type CpuSample, sampleCpu } from "./ipc.js";
+import { type CpuSample, sampleCpu } from "./cpu.js";
 import { Pacer } from "./pacer.js";
 import { pvNames } from "./scenarios.js";
 

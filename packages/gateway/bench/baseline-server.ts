@@ -6,9 +6,9 @@
  */
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
+import { answerRequests } from "@beamgate/bench-kit";
 import { WebSocketServer } from "ws";
 import { isoMicros } from "../src/core/time.js";
-import { answerRequests } from "./ipc.js";
 import { nowMicros } from "./stats.js";
 
 export interface BroadcastPlan {

@@ -8,8 +8,8 @@
  * CPU and memory are read from /proc at both ends.
  */
 import os from "node:os";
+import { type Child, forkChild } from "@beamgate/bench-kit";
 import type { OpenRequest, Protocol, SubscribeRequest, WindowResult } from "./clients.js";
-import { type Child, forkChild } from "./ipc.js";
 import { cpuCores, sampleMachine, sampleProcess } from "./proc.js";
 import { LatencyHistogram } from "./stats.js";
 

@@ -6,8 +6,9 @@
  * `batch_update` of ten PVs counts ten) and bytes; clients opened with `recordLatency` also parse
  * each timestamp, for the latency from source to receipt. Messages are inspected as bytes.
  */
+
+import { answerRequests } from "@beamgate/bench-kit";
 import { WebSocket } from "ws";
-import { answerRequests } from "./ipc.js";
 import { type HistogramData, isoMicrosAt, LatencyHistogram, nowMicros } from "./stats.js";
 
 export type Protocol = "pvapi" | "native";

@@ -5,10 +5,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { describeMachine } from "@beamgate/bench-kit";
 import { type IdleResult, runIdle } from "./idle.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { HELP, type Options, parseOptions } from "./options.js";
-import { describeMachine } from "./proc.js";
 import { consoleReport, markdownReport } from "./report.js";
 
 const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);

@@ -4,9 +4,10 @@
  * (no subscriptions) are opened, the server collected and read again. The growth divided by N is
  * the cost of one connection. Measured on the gateway's two paths and on the raw `ws` baseline.
  */
+
+import { type Child, forkChild } from "@beamgate/bench-kit";
 import { ClientPool } from "./client-pool.js";
 import type { Protocol } from "./clients.js";
-import { type Child, forkChild } from "./ipc.js";
 import { PATHS } from "./scenarios.js";
 
 export interface IdleResult {

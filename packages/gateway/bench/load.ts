@@ -3,8 +3,9 @@
  * against the raw `ws` baseline replaying a message the gateway's clients received, at the same
  * rate to the same number of clients. Each side gets fresh server and client processes.
  */
+
+import { type Child, forkChild } from "@beamgate/bench-kit";
 import { ClientPool, type PoolRequest, type Window } from "./client-pool.js";
-import { type Child, forkChild } from "./ipc.js";
 import {
   baselinePlan,
   gatewayFlags,

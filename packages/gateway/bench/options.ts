@@ -1,9 +1,9 @@
-/** The benchmark's command-line options (`npm run bench -- [options]`) and their help text. */
+/** The benchmark's command-line options (`npm run bench:fanout -- [options]`; `npm run bench` runs it with no options, then the CA bench) and their help text. */
 import { parseArgs } from "node:util";
 import type { Timing } from "./load.js";
 import { type LoadScenario, QUICK_SCENARIOS, SCENARIOS } from "./scenarios.js";
 
-export const HELP = `Usage: npm run bench -- [options]
+export const HELP = `Usage: npm run bench:fanout -- [options]
 
   --quick             ${QUICK_SCENARIOS.join(", ")} and idle only, shorter windows, fewer idle connections
   --only NAMES        comma-separated scenarios to run: ${SCENARIOS.map((s) => s.name).join(", ")}, idle

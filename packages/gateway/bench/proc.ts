@@ -6,7 +6,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import os from "node:os";
 
 /** Clock ticks per second of the CPU times in /proc/<pid>/stat. */
 const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -55,23 +54,4 @@ export function sampleMachine(): MachineSample {
 /** CPU used between two samples, in cores (CPU seconds per second). */
 export function cpuCores(from: CpuSample, to: CpuSample): number {
   return (to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000);
-}
-
-export interface Machine {
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryGiB: number;
-  readonly node: string;
-  readonly kernel: string;
-}
-
-export function describeMachine(): Machine {
-  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
-  return {
-    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown",
-    cores: os.availableParallelism(),
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    kernel: `${os.type()} ${os.release()}`,
-  };
 }

@@ -3,11 +3,12 @@
  * docs/benchmarks.md: machine, command, method, scenario parameters, results with the ratio to
  * the baseline, idle memory, and the targets with pass or fail.
  */
+
+import { type Machine, markdownTable, type Table, textTable } from "@beamgate/bench-kit";
 import type { Window } from "./client-pool.js";
 import type { IdleResult } from "./idle.js";
 import { type LoadResult, PROBES, type Timing } from "./load.js";
 import { HELP } from "./options.js";
-import type { Machine } from "./proc.js";
 import { PATHS } from "./scenarios.js";
 import { checkTargets, ratio, type TargetCheck } from "./targets.js";
 
@@ -21,13 +22,6 @@ export interface Run {
   readonly timing: Timing;
   readonly loads: readonly LoadResult[];
   readonly idle: readonly IdleResult[];
-}
-
-interface Table {
-  readonly headers: readonly string[];
-  readonly rows: readonly (readonly string[])[];
-  /** Columns, from the left, that hold text (left-aligned); the others hold numbers. */
-  readonly textColumns: number;
 }
 
 /** Other CPU above this, in cores, means something else ran during a window. */
@@ -121,28 +115,6 @@ function targetTable(checks: readonly TargetCheck[]): Table {
   };
 }
 
-function columnWidths({ headers, rows }: Table): number[] {
-  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-}
-
-function text(table: Table): string {
-  const widths = columnWidths(table);
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i < table.textColumns ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join("  ")
-      .trimEnd();
-  return [line(table.headers), ...table.rows.map(line)].join("\n");
-}
-
-function markdown(table: Table): string {
-  const widths = columnWidths(table);
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (i < table.textColumns ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(" | ")} |`;
-  const rule = widths.map((w, i) => (i < table.textColumns ? "-".repeat(w) : `${"-".repeat(w - 1)}:`));
-  return [line(table.headers), `| ${rule.join(" | ")} |`, ...table.rows.map(line)].join("\n");
-}
-
 /** What the run's own figures say about how far they can be trusted. */
 function caveats(run: Run): string[] {
   const windows = run.loads.flatMap((r) => [
@@ -183,9 +155,9 @@ export function consoleReport(run: Run): string {
     `beamgate fan-out benchmark: ${run.machine.cpuModel}, ${run.machine.cores} cores, Node ${run.machine.node}`,
     "",
   ];
-  if (run.loads.length > 0) parts.push(text(resultTable(run.loads)), "", ...caveats(run), "");
-  if (run.idle.length > 0) parts.push(text(idleTable(run.idle)), "");
-  parts.push(text(targetTable(checkTargets(run.loads, run.idle))), "");
+  if (run.loads.length > 0) parts.push(textTable(resultTable(run.loads)), "", ...caveats(run), "");
+  if (run.idle.length > 0) parts.push(textTable(idleTable(run.idle)), "");
+  parts.push(textTable(targetTable(checkTargets(run.loads, run.idle))), "");
   return parts.join("\n");
 }
 
@@ -258,12 +230,12 @@ export function markdownReport(run: Run): string {
     "",
   ];
   if (run.loads.length > 0) {
-    parts.push("## Scenarios", "", markdown(scenarioTable(run.loads)), "");
-    parts.push("## Results", "", markdown(resultTable(run.loads)), "");
+    parts.push("## Scenarios", "", markdownTable(scenarioTable(run.loads)), "");
+    parts.push("## Results", "", markdownTable(resultTable(run.loads)), "");
     for (const note of caveats(run)) parts.push(note, "");
   }
-  if (run.idle.length > 0) parts.push("## Idle connections", "", markdown(idleTable(run.idle)), "");
-  parts.push("## Targets", "", markdown(targetTable(checkTargets(run.loads, run.idle))), "");
+  if (run.idle.length > 0) parts.push("## Idle connections", "", markdownTable(idleTable(run.idle)), "");
+  parts.push("## Targets", "", markdownTable(targetTable(checkTargets(run.loads, run.idle))), "");
   parts.push("## Options", "", "```text", HELP.trimEnd(), "```", "");
   return parts.join("\n");
 }

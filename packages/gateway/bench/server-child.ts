@@ -3,9 +3,10 @@
  * flags on 127.0.0.1, a free port and logging off, and answers with the port. The configuration
  * ignores the environment, so a stray BEAMGATE_* variable cannot change what is measured.
  */
+
+import { answerRequests } from "@beamgate/bench-kit";
 import { loadConfig } from "../src/config/load.js";
 import { startGateway } from "../src/gateway.js";
-import { answerRequests } from "./ipc.js";
 
 answerRequests({
   async listen(flags: Record<string, string | number>) {

@@ -1,9 +1,9 @@
 /**
- * The benchmark's processes and how they talk. `forkChild` starts a bench module in its own Node
+ * A benchmark's processes and how they talk: `forkChild` starts a bench module in its own Node
  * process and calls its named handlers over IPC (`request`); `answerRequests` is the child's side.
  * Every child also answers `memory` (a forced GC when started with `--expose-gc`, then
- * `process.memoryUsage()`). A child exits when its parent goes, and the parent kills what is
- * left when it exits, so no process outlives a run.
+ * `process.memoryUsage()`). A child exits when its parent goes, and the parent kills what is left
+ * when it exits, so no process outlives a run.
  */
 import { type ChildProcess, fork } from "node:child_process";
 
@@ -27,11 +27,15 @@ export interface Child {
   readonly pid: number;
   /** Calls the child's handler `cmd`; rejects on its error, its exit, or after `timeoutMs`. */
   request<T>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
-  /** Kills the process and resolves once it has exited. */
+  /**
+   * Asks the process to exit (so that `--cpu-prof` can write its profile), kills it if it has not
+   * within a few seconds, and resolves once it has exited.
+   */
   stop(): Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+const EXIT_GRACE_MS = 5_000;
 const live = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
@@ -73,9 +77,12 @@ export function forkChild(module: URL, execArgv: readonly string[] = []): Promis
         proc.send({ id, cmd, args } satisfies Request);
       });
     },
-    stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-      return exited;
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      if (proc.connected) proc.disconnect(); // the child exits on disconnect
+      const timer = setTimeout(() => proc.kill("SIGKILL"), EXIT_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
     },
   };
   return new Promise((resolve, reject) => {
@@ -108,6 +115,7 @@ export function answerRequests(handlers: Readonly<Record<string, Handler>>): voi
       send({ id, error: (e as Error).stack ?? String(e) });
     }
   });
+  // process.exit, not a natural end: the server's sockets would keep the process alive.
   process.on("disconnect", () => process.exit(0));
   process.send?.({ ready: true } satisfies Reply);
 }
