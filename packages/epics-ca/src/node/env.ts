@@ -81,16 +81,21 @@ export function caServerOptionsFromEnv(env: Environment = process.env): CaServer
 
 /** The broadcast address of every IPv4 interface that is up and not loopback. */
 export function broadcastAddresses(): string[] {
-  const out = new Set<string>();
-  for (const entries of Object.values(networkInterfaces())) {
-    for (const entry of entries ?? []) {
-      if (entry.family !== "IPv4" || entry.internal) continue;
-      const address = ipv4ToNumber(entry.address);
-      const mask = ipv4ToNumber(entry.netmask);
-      out.add(numberToIpv4((address | ~mask) >>> 0));
-    }
-  }
-  return [...out];
+  return [
+    ...new Set(
+      ipv4Interfaces()
+        .filter((entry) => !entry.internal)
+        .map(broadcastOf),
+    ),
+  ];
+}
+
+function ipv4Interfaces() {
+  return Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).filter((e) => e.family === "IPv4"));
+}
+
+function broadcastOf(entry: { address: string; netmask: string }): string {
+  return numberToIpv4((ipv4ToNumber(entry.address) | ~ipv4ToNumber(entry.netmask)) >>> 0);
 }
 
 /**
@@ -100,13 +105,8 @@ export function broadcastAddresses(): string[] {
 function defaultBeaconAddresses(host: string): string[] {
   if (host.startsWith("127.")) return ["127.0.0.1"];
   if (host === "0.0.0.0") return ["127.0.0.1", ...broadcastAddresses()];
-  for (const entries of Object.values(networkInterfaces())) {
-    for (const entry of entries ?? []) {
-      if (entry.family === "IPv4" && entry.address === host) {
-        return [numberToIpv4((ipv4ToNumber(entry.address) | ~ipv4ToNumber(entry.netmask)) >>> 0)];
-      }
-    }
-  }
+  const bound = ipv4Interfaces().find((entry) => entry.address === host);
+  if (bound) return [broadcastOf(bound)];
   return [host];
 }
 
