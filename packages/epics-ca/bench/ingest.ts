@@ -5,41 +5,16 @@
  * per update is next to nothing. Prints a table and writes the "Channel Access ingest" section of
  * docs/benchmarks.md. Every step is bounded; the run stops by itself. Flags: `options.ts`.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { describeMachine } from "@beamgate/bench-kit";
+import { mkdirSync } from "node:fs";
+import { codeVersion, commandLine, describeMachine, writeDocSection } from "@beamgate/bench-kit";
 import { type Measurement, measure } from "./measure.js";
 import { HELP, type Options, parseOptions } from "./options.js";
-import { consoleReport, type Run, replaceSection } from "./report.js";
+import { consoleReport, markdownReport, type Run } from "./report.js";
 import { PAIRINGS } from "./scenarios.js";
 
 const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);
 /** Every step has its own time limit; this one bounds the whole run, whatever happens. */
 const RUN_LIMIT_MS = 5 * 60_000;
-
-/** The commit measured, and whether the package's sources differed from it. */
-function codeVersion(): string {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, {
-      cwd: new URL("..", DOC),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  try {
-    const dirty = git("status", "--porcelain", "--", "packages/epics-ca/src") !== "";
-    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " with uncommitted changes to packages/epics-ca/src" : ""}`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-/** How this run was started, as someone would type it from the repository root. */
-function commandLine(): string {
-  const args = process.argv.slice(2).join(" ");
-  const event = process.env.npm_lifecycle_event;
-  if (event === "bench" || event === "bench:ca") return `npm run ${event}${args ? ` -- ${args}` : ""}`;
-  return `node packages/epics-ca/dist/bench/ingest.js${args ? ` ${args}` : ""}`;
-}
 
 async function main(): Promise<void> {
   let options: Options;
@@ -72,8 +47,8 @@ async function main(): Promise<void> {
   }
   const run: Run = {
     machine: describeMachine(),
-    command: commandLine(),
-    code: codeVersion(),
+    command: commandLine("packages/epics-ca/dist/bench/ingest.js", ["bench", "bench:ca"]),
+    code: codeVersion(new URL("..", DOC), "packages/epics-ca/src"),
     date: new Date().toISOString(),
     seconds: (Date.now() - started) / 1000,
     timing: options.timing,
@@ -81,8 +56,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(consoleReport(run));
   if (options.write) {
-    const before = existsSync(DOC) ? readFileSync(DOC, "utf8") : "";
-    writeFileSync(DOC, replaceSection(before, run));
+    writeDocSection(DOC, "ca-ingest", "packages/epics-ca/bench/ingest.ts", markdownReport(run));
     process.stderr.write(`wrote the Channel Access ingest section of ${DOC.pathname}\n`);
   }
 }

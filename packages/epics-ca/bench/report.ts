@@ -34,9 +34,6 @@ const SATURATED = 0.9;
 /** Other CPU above this, in cores, means something else ran during a window. */
 const BUSY_OTHER_CPU = 0.2;
 
-const BEGIN = "<!-- ca-ingest:begin (written by packages/epics-ca/bench/ingest.ts) -->";
-const END = "<!-- ca-ingest:end -->";
-
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
 const percent = (x: number) => (Number.isFinite(x) ? `${fixed(x * 100, 0)} %` : "–");
@@ -265,15 +262,14 @@ export function consoleReport(run: Run): string {
   return `${lines.join("\n")}\n`;
 }
 
-function section(run: Run): string {
+/** The "Channel Access ingest" section of docs/benchmarks.md. */
+export function markdownReport(run: Run): string {
   const { machine: m, timing: t } = run;
   const notes = caveats(run);
   return [
-    BEGIN,
-    "",
     "# Channel Access ingest",
     "",
-    `Written by \`packages/epics-ca/bench/ingest.ts\` from one run on ${run.date.slice(0, 10)}. Do not edit by hand: run the command again. (\`npm run bench\` first rewrites this file with the fan-out benchmark, then adds this section; \`npm run bench:ca\` replaces this section only.)`,
+    `Written by \`packages/epics-ca/bench/ingest.ts\` from one run on ${run.date.slice(0, 10)}. Do not edit by hand: run the command again. (\`npm run bench:ca\` rewrites this section only; \`npm run bench\` the fan-out section, then this one.)`,
     "",
     "## Machine",
     "",
@@ -331,17 +327,5 @@ function section(run: Run): string {
     "```text",
     HELP.trimEnd(),
     "```",
-    "",
-    END,
   ].join("\n");
-}
-
-/** `doc` with this run's section in place of the previous one, or after the rest if it had none. */
-export function replaceSection(doc: string, run: Run): string {
-  const fresh = section(run);
-  const begin = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END, begin);
-  if (begin !== -1 && end !== -1) return `${doc.slice(0, begin)}${fresh}${doc.slice(end + END.length)}`;
-  const rest = doc.trimEnd();
-  return `${rest}${rest ? "\n\n" : ""}${fresh}\n`;
 }

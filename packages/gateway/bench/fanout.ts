@@ -1,11 +1,10 @@
 /**
- * `npm run bench`: the fan-out benchmark. Runs each scenario against the gateway and against the
- * raw `ws` baseline, then the idle-memory measurement, prints a table, and writes
- * docs/benchmarks.md. Every phase is bounded; the run stops by itself. Flags: `options.ts`.
+ * `npm run bench:fanout` (and the first half of `npm run bench`): the fan-out benchmark. Runs each
+ * scenario against the gateway and against the raw `ws` baseline, then the idle-memory
+ * measurement, prints a table, and writes the fan-out section of docs/benchmarks.md. Every phase
+ * is bounded; the run stops by itself. Flags: `options.ts`.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { describeMachine } from "@beamgate/bench-kit";
+import { codeVersion, commandLine, describeMachine, writeDocSection } from "@beamgate/bench-kit";
 import { type IdleResult, runIdle } from "./idle.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { HELP, type Options, parseOptions } from "./options.js";
@@ -14,29 +13,6 @@ import { consoleReport, markdownReport } from "./report.js";
 const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);
 /** Every step has its own time limit; this one bounds the whole run, whatever happens. */
 const RUN_LIMIT_MS = 10 * 60_000;
-
-/** The commit measured, and whether the gateway's sources differed from it. */
-function codeVersion(): string {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, {
-      cwd: new URL("..", DOC),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  try {
-    const dirty = git("status", "--porcelain", "--", "packages/gateway/src") !== "";
-    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " with uncommitted changes to packages/gateway/src" : ""}`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-/** How this run was started, as someone would type it from the repository root. */
-function commandLine(): string {
-  const args = process.argv.slice(2).join(" ");
-  if (process.env.npm_lifecycle_event === "bench") return `npm run bench${args ? ` -- ${args}` : ""}`;
-  return `node packages/gateway/dist/bench/fanout.js${args ? ` ${args}` : ""}`;
-}
 
 async function main(): Promise<void> {
   let options: Options;
@@ -68,8 +44,8 @@ async function main(): Promise<void> {
   }
   const run = {
     machine: describeMachine(),
-    command: commandLine(),
-    code: codeVersion(),
+    command: commandLine("packages/gateway/dist/bench/fanout.js", ["bench", "bench:fanout"]),
+    code: codeVersion(new URL("..", DOC), "packages/gateway/src"),
     date: new Date().toISOString(),
     seconds: (Date.now() - started) / 1000,
     timing: options.timing,
@@ -78,9 +54,8 @@ async function main(): Promise<void> {
   };
   process.stdout.write(consoleReport(run));
   if (options.write) {
-    mkdirSync(new URL(".", DOC), { recursive: true });
-    writeFileSync(DOC, markdownReport(run));
-    process.stderr.write(`wrote ${DOC.pathname}\n`);
+    writeDocSection(DOC, "fan-out", "packages/gateway/bench/fanout.ts", markdownReport(run));
+    process.stderr.write(`wrote the fan-out section of ${DOC.pathname}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * One fan-out scenario, measured twice in a row: against the gateway (in its own process), then
- * against the raw `ws` baseline replaying a message the gateway's clients received, at the same
+ * One fan-out scenario, measured twice in a row: against the gateway (in its own process, with the
+ * scenario's IOC in another when its PVs come over Channel Access), then against the raw `ws` baseline replaying a message the gateway's clients received, at the same
  * rate to the same number of clients. Each side gets fresh server and client processes.
  */
 
@@ -8,7 +8,9 @@ import { type Child, forkChild } from "@beamgate/bench-kit";
 import { ClientPool, type PoolRequest, type Window } from "./client-pool.js";
 import {
   baselinePlan,
+  gatewayEnv,
   gatewayFlags,
+  iocPvNames,
   type LoadScenario,
   offeredPerSecond,
   PATHS,
@@ -47,19 +49,36 @@ async function measure(server: Child, request: PoolRequest, timing: Timing): Pro
   }
 }
 
+/** For a `ca-*` scenario, the IOC serving its PVs (`ioc-child.ts`), and the UDP port to search on. */
+async function startIoc(s: LoadScenario): Promise<{ ioc?: Child; udpPort?: number }> {
+  if (s.source !== "ca") return {};
+  const ioc = await forkChild(new URL("./ioc-child.js", import.meta.url));
+  const { udpPort } = await ioc.request<{ udpPort: number }>("listen", { names: iocPvNames(s), hz: s.hz });
+  return { ioc, udpPort };
+}
+
 export async function runLoad(s: LoadScenario, timing: Timing): Promise<LoadResult> {
-  const gatewayServer = await forkChild(new URL("./server-child.js", import.meta.url));
-  const { port } = await gatewayServer.request<{ port: number }>("listen", gatewayFlags(s));
-  const gateway = await measure(
-    gatewayServer,
-    {
-      url: `ws://127.0.0.1:${port}${PATHS[s.protocol]}`,
-      count: s.clients,
-      protocol: s.protocol,
-      subscribe: subscribeMessages(s),
-    },
-    timing,
-  );
+  const { ioc, udpPort } = await startIoc(s);
+  let gateway: Window;
+  try {
+    const gatewayServer = await forkChild(new URL("./server-child.js", import.meta.url));
+    const { port } = await gatewayServer.request<{ port: number }>("listen", {
+      flags: gatewayFlags(s),
+      env: gatewayEnv(udpPort),
+    });
+    gateway = await measure(
+      gatewayServer,
+      {
+        url: `ws://127.0.0.1:${port}${PATHS[s.protocol]}`,
+        count: s.clients,
+        protocol: s.protocol,
+        subscribe: subscribeMessages(s),
+      },
+      timing,
+    );
+  } finally {
+    await ioc?.stop();
+  }
   if (gateway.template === undefined) throw new Error(`${s.name}: no client received a data message`);
 
   const baselineServer = await forkChild(new URL("./baseline-server.js", import.meta.url));

@@ -11,7 +11,7 @@ export const HELP = `Usage: npm run bench:fanout -- [options]
   --warmup SECONDS    wait between the last client ready and the window (default 2; --quick 1)
   --client-procs N    load processes the clients (probes aside) are split between (1-4, default 1)
   --idle N            idle connections for the memory measurement (default 2000; --quick 500)
-  --no-write          print only; otherwise the results replace docs/benchmarks.md
+  --no-write          print only; otherwise the results replace the fan-out section of docs/benchmarks.md
   -h, --help          print this help
 `;
 

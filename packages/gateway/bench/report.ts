@@ -9,7 +9,7 @@ import type { Window } from "./client-pool.js";
 import type { IdleResult } from "./idle.js";
 import { type LoadResult, PROBES, type Timing } from "./load.js";
 import { HELP } from "./options.js";
-import { PATHS } from "./scenarios.js";
+import { PATHS, type Source } from "./scenarios.js";
 import { checkTargets, ratio, type TargetCheck } from "./targets.js";
 
 export interface Run {
@@ -34,14 +34,26 @@ const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(dig
 const ms = (micros: number) => fixed(micros / 1000, 2);
 const kb = (bytes: number) => fixed(bytes / 1024, 1);
 const percent = (x: number) => `${fixed(x * 100, 0)} %`;
+const SOURCES: Readonly<Record<Source, string>> = { sim: "sim://", ca: "ca:// (IOC)" };
 const verdict = (t: TargetCheck) => (t.pass === undefined ? "–" : t.pass ? "PASS" : "FAIL");
 
 function scenarioTable(loads: readonly LoadResult[]): Table {
   return {
-    headers: ["scenario", "path", "batchWindowMs", "clients", "PVs", "Hz", "offered deliveries/s", "message bytes"],
-    textColumns: 2,
+    headers: [
+      "scenario",
+      "source",
+      "path",
+      "batchWindowMs",
+      "clients",
+      "PVs",
+      "Hz",
+      "offered deliveries/s",
+      "message bytes",
+    ],
+    textColumns: 3,
     rows: loads.map(({ scenario: s, offeredPerSecond, gateway }) => [
       s.name,
+      SOURCES[s.source],
       PATHS[s.protocol],
       s.protocol === "pvapi" ? String(s.batchWindowMs) : "–",
       int(s.clients),
@@ -163,11 +175,17 @@ export function consoleReport(run: Run): string {
 
 const method = (timing: Timing) => [
   "The gateway runs in a child process (`bench/server-child.ts`): `startGateway(loadConfig(...))` on 127.0.0.1, a " +
-    "free port, log level `silent`, environment ignored; a fresh process for each measurement.",
+    "free port, log level `silent`, simulated IOC off, environment ignored; a fresh process for each measurement.",
   "K clients each subscribe to the same M simulated PVs `sim://noise(0,k,1/R)`, k = 1..M: M distinct topics on " +
     "one timer, each with a new random double every tick. (`sine` would not do: its ten-step cycle repeats a value, " +
     "and `/ws` sends only changes.) Each tick of the R Hz timer is one burst of K × M deliveries, the worst case " +
     "for latency.",
+  "`ca-*` scenarios: the M PVs are `ca://BENCH:pv1` ... `ca://BENCH:pvM`, scalar DOUBLEs served by a `CaServer` " +
+    "in a process of its own (`bench/ioc-child.ts`) that posts each a new random value every tick of its R Hz " +
+    "timer, stamped with the microsecond wall clock. The gateway searches only that IOC (`EPICS_CA_ADDR_LIST`), " +
+    "monitors each PV once whatever the number of clients, and its latency runs from the IOC's post over Channel " +
+    "Access to the WebSocket client. The IOC's CPU counts in other CPU. `ca-native-wide` has few clients and many " +
+    "PVs: 1000 channels into the gateway, each tick a burst of 40,000 messages out.",
   "`/ws` runs with `pvApi.batchWindowMs` 0 (each tick's values leave at once, one `update` or `batch_update` per " +
     "client) except in `ws-1000-batched`, which has the default 100 ms window and PVs at 5 Hz, so that a window " +
     "holds one tick and no value is replaced by a newer one. The native protocol uses the JSON envelope, one " +
@@ -184,7 +202,7 @@ const method = (timing: Timing) => [
     "in 1 % buckets. Probes read the wall clock as `performance.timeOrigin + performance.now()` (microsecond " +
     "exact). The gateway stamps values with `core/time.ts` `nowMs()`, which re-aligns to `Date.now()` (whole " +
     "milliseconds) every second, so its stamps run 0 to 1 ms early and its latencies read up to 1 ms (0.5 ms on " +
-    "average) high. The baseline stamps with the probes' clock.",
+    "average) high (not in `ca-*` scenarios, whose stamps are the IOC's). The baseline stamps with the probes' clock.",
   "Server CPU is user + system CPU seconds per second and server RSS the resident memory at the end of the window, " +
     "read from /proc/<pid>/stat and /proc/<pid>/status. Client CPU is the same for the client processes together. " +
     "From /proc/stat: irq CPU is the machine's interrupt time, mostly loopback TCP work charged to no process " +

@@ -1,14 +1,19 @@
 /**
- * The fan-out scenarios: K clients × M simulated PVs at R Hz, over `/ws` (PV API) or the native
- * protocol (`/api/v1/stream/multi`, JSON envelope). For each: the gateway configuration, what the
- * clients send to subscribe, the deliveries per second it offers, and the traffic the baseline
- * replays (the same messages at the same rate to the same number of clients).
+ * The fan-out scenarios: K clients × M PVs at R Hz, over `/ws` (PV API) or the native protocol
+ * (`/api/v1/stream/multi`, JSON envelope). The PVs are simulated in the gateway (`sim://`) or
+ * served over Channel Access by an IOC in another process (`ca://`). For each: the gateway
+ * configuration, what the clients send to subscribe, the deliveries per second it offers, and the
+ * traffic the baseline replays (the same messages at the same rate to the same number of clients).
  */
 import type { BroadcastPlan } from "./baseline-server.js";
 import type { Protocol } from "./clients.js";
 
+/** Where the PVs come from: the gateway's simulator, or an IOC over Channel Access. */
+export type Source = "sim" | "ca";
+
 export interface LoadScenario {
   readonly name: string;
+  readonly source: Source;
   readonly protocol: Protocol;
   /** `/ws` only: `pvApi.batchWindowMs` (0: every update at once; the default is 100). */
   readonly batchWindowMs: number;
@@ -26,7 +31,7 @@ const scenario = (
   pvs: number,
   hz: number,
   batchWindowMs = 0,
-): LoadScenario => ({ name, protocol, batchWindowMs, clients, pvs, hz });
+): LoadScenario => ({ name, source: name.startsWith("ca-") ? "ca" : "sim", protocol, batchWindowMs, clients, pvs, hz });
 
 /** Every scenario, in the order a full run measures them. */
 export const SCENARIOS: readonly LoadScenario[] = [
@@ -37,23 +42,41 @@ export const SCENARIOS: readonly LoadScenario[] = [
   scenario("ws-1000-batched", "pvapi", 1000, 100, 5, 100),
   scenario("ws-1000-max", "pvapi", 1000, 10, 100),
   scenario("native-1000-max", "native", 1000, 10, 100),
+  scenario("ca-ws-100", "pvapi", 100, 10, 100),
+  scenario("ca-native-100", "native", 100, 10, 100),
+  scenario("ca-ws-1000", "pvapi", 1000, 10, 10),
+  scenario("ca-native-1000", "native", 1000, 10, 10),
+  scenario("ca-native-wide", "native", 40, 1000, 5),
 ];
 
 /** The scenarios of `--quick`. */
-export const QUICK_SCENARIOS: readonly string[] = ["ws-100", "ws-1000"];
+export const QUICK_SCENARIOS: readonly string[] = ["ws-100", "ws-1000", "ca-ws-100"];
+
+/** The IOC's PV names: `BENCH:pv1`, `BENCH:pv2`, ... */
+export function iocPvNames(s: LoadScenario): string[] {
+  return Array.from({ length: s.pvs }, (_, i) => `BENCH:pv${i + 1}`);
+}
 
 /**
- * `sim://noise(0,1,0.1)`, `sim://noise(0,2,0.1)`, ...: distinct topics, all on one timer, each
- * with a new random double every tick. (Not `sine`: its ten-step cycle repeats a value, and `/ws`
- * sends only changes, so it would deliver fewer values than the baseline replays.)
+ * The topics: `ca://BENCH:pv1`, ... on the IOC, or `sim://noise(0,1,0.1)`, `sim://noise(0,2,0.1)`,
+ * ...: distinct topics, all on one timer, each with a new random double every tick. (Not `sine`:
+ * its ten-step cycle repeats a value, and `/ws` sends only changes, so it would deliver fewer
+ * values than the baseline replays.)
  */
 export function pvNames(s: LoadScenario): string[] {
+  if (s.source === "ca") return iocPvNames(s).map((name) => `ca://${name}`);
   return Array.from({ length: s.pvs }, (_, i) => `sim://noise(0,${i + 1},${1 / s.hz})`);
 }
 
 /** Gateway configuration flags, by dotted path. */
 export function gatewayFlags(s: LoadScenario): Record<string, number> {
   return { "pvApi.batchWindowMs": s.batchWindowMs };
+}
+
+/** The gateway's environment: the IOC to search, if the scenario has one. */
+export function gatewayEnv(iocUdpPort: number | undefined): Record<string, string> {
+  if (iocUdpPort === undefined) return {};
+  return { EPICS_CA_ADDR_LIST: `127.0.0.1:${iocUdpPort}`, EPICS_CA_AUTO_ADDR_LIST: "NO" };
 }
 
 /** The messages one client sends to subscribe to every PV of the scenario. */

@@ -1,7 +1,8 @@
 /**
  * The gateway under test, in a process of its own: `listen` starts it with the given configuration
- * flags on 127.0.0.1, a free port and logging off, and answers with the port. The configuration
- * ignores the environment, so a stray BEAMGATE_* variable cannot change what is measured.
+ * flags on 127.0.0.1, a free port, logging and the simulated IOC off, and answers with the port.
+ * Configuration and Channel Access see only the environment given (the IOC to search, if any), so
+ * a stray BEAMGATE_* or EPICS_* variable cannot change what is measured.
  */
 
 import { answerRequests } from "@beamgate/bench-kit";
@@ -9,9 +10,10 @@ import { loadConfig } from "../src/config/load.js";
 import { startGateway } from "../src/gateway.js";
 
 answerRequests({
-  async listen(flags: Record<string, string | number>) {
-    const config = loadConfig({ env: {}, flags: { ...flags, host: "127.0.0.1", port: 0, logLevel: "silent" } });
-    const gateway = await startGateway(config);
+  async listen({ flags = {}, env = {} }: { flags?: Record<string, string | number>; env?: Record<string, string> }) {
+    const fixed = { host: "127.0.0.1", port: 0, logLevel: "silent", "ca.simIoc": "off" };
+    const config = loadConfig({ env: {}, flags: { ...flags, ...fixed } });
+    const gateway = await startGateway(config, undefined, env);
     return { port: gateway.address.port };
   },
 });
