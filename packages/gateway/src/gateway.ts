@@ -9,6 +9,7 @@ import { Hub } from "./core/hub.js";
 import { serveIndex } from "./index-page.js";
 import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
+import { pvSocketProtocol } from "./protocols/ophyd/adapter.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
 import { startChannelAccess } from "./sources/ca/channel-access.js";
@@ -52,6 +53,11 @@ export async function startGateway(
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       maxPendingPuts: config.limits.maxPendingPutsPerConnection,
       maxMessageBytes: config.limits.maxInboundFrameBytes,
+    }),
+    pvSocketProtocol(hub, {
+      ...config.ophyd,
+      maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+      maxPendingSets: config.limits.maxPendingPutsPerConnection,
     }),
   ];
   const started = Date.now();

@@ -62,3 +62,12 @@ export const DEFAULT_CA = {
   /** Port the in-process simulated IOC tries first; a free port if it is taken. */
   simIocPort: 5064,
 } as const;
+
+export const DEFAULT_OPHYD = {
+  /** How long `subscribeSafely` waits for a PV to connect (ophyd's connection timeout). */
+  connectTimeoutMs: 1_000,
+  /** Longest `set` timeout a client may ask for. */
+  maxSetTimeoutMs: 300_000,
+  /** How often a PV that was not found is subscribed again while a socket holds it. */
+  retryNotFoundMs: 5_000,
+} as const;

@@ -3,7 +3,15 @@
  * `limits.ts`; `docs/configuration.md` is checked against this schema by a test.
  */
 import { z } from "zod";
-import { DEFAULT_CA, DEFAULT_HUB, DEFAULT_LIMITS, DEFAULT_LOC, DEFAULT_NATIVE, DEFAULT_PV_API } from "../limits.js";
+import {
+  DEFAULT_CA,
+  DEFAULT_HUB,
+  DEFAULT_LIMITS,
+  DEFAULT_LOC,
+  DEFAULT_NATIVE,
+  DEFAULT_OPHYD,
+  DEFAULT_PV_API,
+} from "../limits.js";
 
 // Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
 const INT32_MAX = 2 ** 31 - 1;
@@ -101,6 +109,23 @@ export const ConfigSchema = z
         maxPutTimeoutMs: positiveInt(
           DEFAULT_NATIVE.maxPutTimeoutMs,
           "Longest put timeout a client may ask for, in ms.",
+        ),
+      })
+      .strict()
+      .prefault({}),
+    ophyd: z
+      .object({
+        connectTimeoutMs: positiveInt(
+          DEFAULT_OPHYD.connectTimeoutMs,
+          "How long `subscribeSafely` (ophyd sockets) waits for a PV to connect, in ms, unless the message gives a `timeout`.",
+        ),
+        maxSetTimeoutMs: positiveInt(
+          DEFAULT_OPHYD.maxSetTimeoutMs,
+          "Longest `set` timeout an ophyd socket client may ask for, in ms (the default timeout is 1 s, as in ophyd-websocket).",
+        ),
+        retryNotFoundMs: positiveInt(
+          DEFAULT_OPHYD.retryNotFoundMs,
+          "How often a PV that was not found is subscribed again while an ophyd socket holds it, in ms.",
         ),
       })
       .strict()

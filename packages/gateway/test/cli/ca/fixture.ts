@@ -5,6 +5,7 @@
  */
 import { after, before } from "node:test";
 import { CaServer, ServerPv, stringToChars } from "@beamgate/epics-ca";
+import { DEMO_LIMITS } from "../../helpers/ca-limits.js";
 
 /** 2024-01-02 03:04:05.678 UTC; the children run with TZ=UTC. */
 export const STAMP_MS = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -35,16 +36,7 @@ export function makePvs(): Map<string, ServerPv> {
         value: Float64Array.of(1.5),
         units: "mm",
         precision: 3,
-        limits: {
-          upperDisplay: 10,
-          lowerDisplay: -10,
-          upperAlarm: 9,
-          upperWarning: 8,
-          lowerWarning: -8,
-          lowerAlarm: -9,
-          upperControl: 5,
-          lowerControl: -5,
-        },
+        limits: DEMO_LIMITS,
       }),
     ],
     ["TEST:hihi", new ServerPv({ base: "DOUBLE", value: Float64Array.of(12) })],

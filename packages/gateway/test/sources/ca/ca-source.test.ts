@@ -5,25 +5,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CaServer, ServerPv } from "@beamgate/epics-ca";
+import { DEMO_LIMITS } from "../../helpers/ca-limits.js";
 import { startTestGateway } from "../../helpers/gateway.js";
 import { type Message, TestClient } from "../../helpers/ws-client.js";
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
 
-const limits = {
-  upperDisplay: 10,
-  lowerDisplay: -10,
-  upperAlarm: 9,
-  upperWarning: 8,
-  lowerWarning: -8,
-  lowerAlarm: -9,
-  upperControl: 5,
-  lowerControl: -5,
-};
-
 function makePvs(): Map<string, ServerPv> {
   return new Map([
-    ["G:ai", new ServerPv({ base: "DOUBLE", value: Float64Array.of(1.5), units: "mm", precision: 3, limits })],
+    [
+      "G:ai",
+      new ServerPv({ base: "DOUBLE", value: Float64Array.of(1.5), units: "mm", precision: 3, limits: DEMO_LIMITS }),
+    ],
     ["G:mode", new ServerPv({ base: "ENUM", value: Uint16Array.of(1), enumStrings: ["Off", "On"] })],
     ["G:wave", new ServerPv({ base: "LONG", value: Int32Array.of(1, 2, 3), maxCount: 10 })],
     ["G:ro", new ServerPv({ base: "DOUBLE", value: Float64Array.of(7), writable: false })],
