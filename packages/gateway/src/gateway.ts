@@ -6,16 +6,19 @@ import type { AddressInfo } from "node:net";
 import type { Environment } from "@beamgate/epics-ca";
 import type { Config } from "./config/schema.js";
 import { Hub } from "./core/hub.js";
+import { DeviceRegistry } from "./devices/registry.js";
+import { BeamgateError } from "./errors.js";
 import { serveIndex } from "./index-page.js";
 import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
-import { pvSocketProtocol } from "./protocols/ophyd/adapter.js";
+import { deviceSocketProtocol, pvSocketProtocol } from "./protocols/ophyd/adapter.js";
+import { loadDevicesRoute } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
 import { startChannelAccess } from "./sources/ca/channel-access.js";
 import { LocSource } from "./sources/loc/source.js";
 import { SimSource } from "./sources/sim/source.js";
-import { HttpServer, type RouteHandler, sendJson } from "./transport/http-server.js";
+import { getRoute, HttpServer, type Route, sendJson } from "./transport/http-server.js";
 import { VERSION } from "./version.js";
 
 export interface Gateway {
@@ -23,6 +26,8 @@ export interface Gateway {
   /** `http://host:port` */
   readonly url: string;
   readonly hub: Hub;
+  /** The devices of `/api/v1/device-socket` (`ophyd.startupDir`). */
+  readonly devices: DeviceRegistry;
   /** The in-process simulated IOC, when it runs (`ca.simIoc`). */
   readonly simIoc: SimIoc | undefined;
   readonly server: HttpServer;
@@ -35,12 +40,25 @@ export async function startGateway(
   log: Logger = createLogger(config.logLevel),
   env: Environment = process.env,
 ): Promise<Gateway> {
+  const devices = new DeviceRegistry(config.ophyd.startupDir);
+  if (devices.path !== undefined) {
+    try {
+      await devices.reload();
+    } catch (e) {
+      throw new BeamgateError("BG_ERR_CONFIG_INVALID", `ophyd.startupDir: ${(e as Error).message}`);
+    }
+  }
   const channelAccess = await startChannelAccess(config.ca, env, log);
   const hub = new Hub({ defaultScheme: config.defaultScheme, ...config.hub });
   hub.addSource(channelAccess.source);
   hub.addSource(new SimSource());
   hub.addSource(new LocSource(config.loc));
 
+  const ophyd = {
+    ...config.ophyd,
+    maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+    maxPendingSets: config.limits.maxPendingPutsPerConnection,
+  };
   const pvApi = pvApiProtocol(hub, {
     ...config.pvApi,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
@@ -54,20 +72,17 @@ export async function startGateway(
       maxPendingPuts: config.limits.maxPendingPutsPerConnection,
       maxMessageBytes: config.limits.maxInboundFrameBytes,
     }),
-    pvSocketProtocol(hub, {
-      ...config.ophyd,
-      maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
-      maxPendingSets: config.limits.maxPendingPutsPerConnection,
-    }),
+    pvSocketProtocol(hub, ophyd),
+    deviceSocketProtocol(hub, devices, ophyd),
   ];
   const started = Date.now();
   let server: HttpServer | undefined;
   const index = { version: VERSION, schemes: hub.schemes, adapters };
-  const routes = new Map<string, RouteHandler>([
-    ["/", (req, res) => serveIndex(index, req, res)],
+  const routes = new Map<string, Route>([
+    ["/", getRoute((req, res) => serveIndex(index, req, res))],
     [
       "/health",
-      (_req, res) =>
+      getRoute((_req, res) =>
         sendJson(res, 200, {
           status: "ok",
           version: VERSION,
@@ -75,7 +90,9 @@ export async function startGateway(
           connections: server?.connectionCount ?? 0,
           topics: hub.topicCount,
         }),
+      ),
     ],
+    ["/api/v1/load-devices", loadDevicesRoute(devices, log)],
   ]);
   server = new HttpServer({ limits: config.limits, log, adapters, routes });
   let address: AddressInfo;
@@ -94,6 +111,7 @@ export async function startGateway(
     address,
     url: `http://${host}:${address.port}`,
     hub,
+    devices,
     simIoc: channelAccess.simIoc,
     server: httpServer,
     close() {

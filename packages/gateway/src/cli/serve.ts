@@ -18,6 +18,7 @@ Options:
   --default-scheme NAME   scheme for bare PV names: ca, sim or loc (default ca)
   --sim-ioc MODE          in-process simulated IOC: auto, on or off (default auto: on when
                           EPICS_CA_ADDR_LIST is not set)
+  --startup-dir PATH      device file or folder for /api/v1/device-socket (env OAS_STARTUP_DIR)
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help              print this help
 
@@ -31,6 +32,7 @@ const FLAGS = {
   config: { type: "string" },
   "default-scheme": { type: "string" },
   "sim-ioc": { type: "string" },
+  "startup-dir": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -41,6 +43,7 @@ const FLAG_PATHS: Record<string, string> = {
   port: "port",
   "default-scheme": "defaultScheme",
   "sim-ioc": "ca.simIoc",
+  "startup-dir": "ophyd.startupDir",
   "log-level": "logLevel",
 };
 
@@ -76,6 +79,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     `beamgate listening on ${gateway.url}\n` +
       `  ${ws}/ws                    PV streaming API\n` +
       `  ${ws}/api/v1/stream/multi   native multiplexed protocol\n` +
+      `  ${ws}/api/v1/pv-socket      ophyd-websocket pv-socket\n` +
+      `  ${ws}/api/v1/device-socket  ophyd-websocket device-socket (${gateway.devices.size} devices)\n` +
       `  ${gateway.url}/health              health check\n` +
       `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
   );

@@ -115,6 +115,12 @@ export const ConfigSchema = z
       .prefault({}),
     ophyd: z
       .object({
+        startupDir: z
+          .string()
+          .default("")
+          .describe(
+            "Device file (YAML or JSON), or a folder of them, defining the devices of `/api/v1/device-socket` (empty: no devices).",
+          ),
         connectTimeoutMs: positiveInt(
           DEFAULT_OPHYD.connectTimeoutMs,
           "How long `subscribeSafely` (ophyd sockets) waits for a PV to connect, in ms, unless the message gives a `timeout`.",

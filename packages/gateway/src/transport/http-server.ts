@@ -15,12 +15,21 @@ import type { ProtocolAdapter, Session } from "./protocol.js";
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 
+/** A plain HTTP route: the methods it answers (others get 405) and its handler. */
+export interface Route {
+  readonly methods: readonly string[];
+  readonly handle: RouteHandler;
+}
+
+/** A route answering GET (and HEAD). */
+export const getRoute = (handle: RouteHandler): Route => ({ methods: ["GET", "HEAD"], handle });
+
 export interface HttpServerOptions {
   readonly limits: Limits;
   readonly log: Logger;
   readonly adapters: readonly ProtocolAdapter[];
   /** Plain HTTP routes by exact path (GET and HEAD). */
-  readonly routes: ReadonlyMap<string, RouteHandler>;
+  readonly routes: ReadonlyMap<string, Route>;
 }
 
 export class HttpServer {
@@ -91,18 +100,18 @@ export class HttpServer {
       sendJson(res, 400, { detail: "Bad request target" });
       return;
     }
-    const handler = this.#options.routes.get(url.pathname);
-    if (!handler) {
+    const route = this.#options.routes.get(url.pathname);
+    if (!route) {
       const isWs = this.#adapters.has(url.pathname);
       sendJson(res, isWs ? 426 : 404, { detail: isWs ? "This path takes WebSocket upgrades" : "Not Found" });
       return;
     }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("Allow", "GET, HEAD");
+    if (!route.methods.includes(req.method ?? "")) {
+      res.setHeader("Allow", route.methods.join(", "));
       sendJson(res, 405, { detail: "Method Not Allowed" });
       return;
     }
-    handler(req, res, url);
+    route.handle(req, res, url);
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

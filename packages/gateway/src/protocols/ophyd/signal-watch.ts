@@ -17,12 +17,16 @@ import { type Access, accessOf, metaFrame, type Subject, valueBody, valuePrefix 
 
 /** What the watch tells its owner besides the frames it sends. */
 export interface WatchOwner {
-  /** The signal connected, or its connection changed (for aggregated device state). */
-  statusChanged?(watch: SignalWatch): void;
   /** The hub ended the subscription (the PV was not found, the source failed, shutdown). */
   ended(watch: SignalWatch, error: BeamgateError): void;
   /** A value waits for the connection to drain: call `flushHeld()` then. */
   held(watch: SignalWatch): void;
+}
+
+/** What a device's value frames say of the whole device: every signal connected; its setpoint writable. */
+export interface DeviceState {
+  readonly connected: boolean;
+  readonly writeAccess: boolean;
 }
 
 export class SignalWatch implements Subscriber {
@@ -35,9 +39,13 @@ export class SignalWatch implements Subscriber {
   last: DataEvent | undefined;
   /** Read-only holders see `write_access: false`, and may not set. */
   readOnly: boolean;
+  /** Which frames the client gets: meta and value, meta only, or none (a signal watched for a set). */
+  readonly frames: "all" | "meta" | "none";
   readonly #connection: Connection;
   readonly #owner: WatchOwner;
   readonly #prefix: Buffer;
+  /** A device's watches share one: value frames say whether the whole device is connected and may be set. */
+  readonly #group: DeviceState | undefined;
   /** Frames go out only once the owner has announced the subscription. */
   #announced = false;
   /** What the client was last told of the connection (a meta frame), if anything. */
@@ -45,10 +53,18 @@ export class SignalWatch implements Subscriber {
   /** A new value waits for the connection to drain. */
   #holding = false;
 
-  constructor(subject: Subject, obj: string, readOnly: boolean, connection: Connection, owner: WatchOwner) {
+  constructor(
+    subject: Subject,
+    obj: string,
+    options: { readOnly: boolean; frames: SignalWatch["frames"]; group?: DeviceState },
+    connection: Connection,
+    owner: WatchOwner,
+  ) {
     this.subject = subject;
     this.obj = obj;
-    this.readOnly = readOnly;
+    this.readOnly = options.readOnly;
+    this.frames = options.frames;
+    this.#group = options.group;
     this.#connection = connection;
     this.#owner = owner;
     this.#prefix = valuePrefix(subject);
@@ -80,8 +96,10 @@ export class SignalWatch implements Subscriber {
   sendValue(): void {
     const last = this.last;
     this.#holding = false;
-    if (!this.ready || !last) return;
-    const body = valueBody(last, this.meta, this.access);
+    if (!this.ready || !last || this.frames !== "all") return;
+    const group = this.#group;
+    const access = group ? { ...this.access, connected: group.connected, writeAccess: group.writeAccess } : this.access;
+    const body = valueBody(last, this.meta, access);
     this.#connection.send({ binary: false, chunks: [this.#prefix, body], bytes: this.#prefix.length + body.length });
   }
 
@@ -102,7 +120,6 @@ export class SignalWatch implements Subscriber {
       case "status":
         this.status = event.status;
         this.#statusChanged();
-        this.#owner.statusChanged?.(this);
         return;
       case "meta":
         this.meta = event.meta;
@@ -146,6 +163,7 @@ export class SignalWatch implements Subscriber {
   #sendMeta(): void {
     const access = this.access;
     this.#told = access;
+    if (this.frames === "none") return;
     this.#connection.sendText(metaFrame(this.subject, this.obj, access, this.meta, this.last?.sample, this.readOnly));
   }
 }

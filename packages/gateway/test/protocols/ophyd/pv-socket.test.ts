@@ -384,7 +384,10 @@ describe("/api/v1/pv-socket", () => {
     }
     await Promise.all(clients.map((client) => client.close()));
     const deadline = Date.now() + SLOW_WRITE_MS + 3000;
-    while ((gw.hub.topicCount > 0 || gw.server.connectionCount > 0) && Date.now() < deadline) await sleep(50);
+    const monitors = () => [...pvs.values()].reduce((n, pv) => n + pv.listenerCount, 0);
+    while ((gw.hub.topicCount > 0 || gw.server.connectionCount > 0 || monitors() > 0) && Date.now() < deadline) {
+      await sleep(50);
+    }
     assert.equal(gw.server.connectionCount, 0);
     assert.equal(gw.hub.topicCount, 0, "every topic closed once its last holder left");
     for (const [name, pv] of pvs) assert.equal(pv.listenerCount, 0, `${name}: no CA monitor left`);
