@@ -12,6 +12,7 @@ import { serveIndex } from "./index-page.js";
 import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
 import { deviceSocketProtocol, pvSocketProtocol } from "./protocols/ophyd/adapter.js";
+import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
 import { loadDevicesRoute } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
@@ -59,6 +60,10 @@ export async function startGateway(
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
     maxPendingSets: config.limits.maxPendingPutsPerConnection,
   };
+  const qsConsole = qsConsoleProtocol(
+    { host: config.queueServer.consoleHost, port: config.queueServer.consolePort },
+    log,
+  );
   const pvApi = pvApiProtocol(hub, {
     ...config.pvApi,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
@@ -74,6 +79,7 @@ export async function startGateway(
     }),
     pvSocketProtocol(hub, ophyd),
     deviceSocketProtocol(hub, devices, ophyd),
+    qsConsole,
   ];
   const started = Date.now();
   let server: HttpServer | undefined;
@@ -101,7 +107,7 @@ export async function startGateway(
   } catch (e) {
     pvApi.stop();
     hub.close();
-    await channelAccess.close();
+    await Promise.all([channelAccess.close(), qsConsole.stop()]);
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -119,7 +125,7 @@ export async function startGateway(
         pvApi.stop();
         const sockets = httpServer.close();
         hub.close();
-        await Promise.all([sockets, channelAccess.close()]);
+        await Promise.all([sockets, channelAccess.close(), qsConsole.stop()]);
       })();
       return closing;
     },

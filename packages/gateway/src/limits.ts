@@ -71,3 +71,9 @@ export const DEFAULT_OPHYD = {
   /** How often a PV that was not found is subscribed again while a socket holds it. */
   retryNotFoundMs: 5_000,
 } as const;
+
+export const DEFAULT_QUEUE_SERVER = {
+  /** The Bluesky Queue Server's ZeroMQ console publisher (ophyd-websocket's ZMQ_HOST / ZMQ_PORT). */
+  consoleHost: "localhost",
+  consolePort: 60625,
+} as const;

@@ -11,6 +11,7 @@ import {
   DEFAULT_NATIVE,
   DEFAULT_OPHYD,
   DEFAULT_PV_API,
+  DEFAULT_QUEUE_SERVER,
 } from "../limits.js";
 
 // Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
@@ -133,6 +134,25 @@ export const ConfigSchema = z
           DEFAULT_OPHYD.retryNotFoundMs,
           "How often a PV that was not found is subscribed again while an ophyd socket holds it, in ms.",
         ),
+      })
+      .strict()
+      .prefault({}),
+    queueServer: z
+      .object({
+        consoleHost: z
+          .string()
+          .min(1)
+          .default(DEFAULT_QUEUE_SERVER.consoleHost)
+          .describe(
+            "Host of the Bluesky Queue Server's ZeroMQ console publisher, relayed by `/api/v1/qs-console-socket`.",
+          ),
+        consolePort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(DEFAULT_QUEUE_SERVER.consolePort)
+          .describe("Port of the Bluesky Queue Server's ZeroMQ console publisher."),
       })
       .strict()
       .prefault({}),
