@@ -13,7 +13,8 @@ import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
 import { deviceSocketProtocol, pvSocketProtocol } from "./protocols/ophyd/adapter.js";
 import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
-import { loadDevicesRoute } from "./protocols/ophyd/rest.js";
+import { queueServerRefusal } from "./protocols/ophyd/queue-server.js";
+import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
 import { startChannelAccess } from "./sources/ca/channel-access.js";
@@ -59,6 +60,7 @@ export async function startGateway(
     ...config.ophyd,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
     maxPendingSets: config.limits.maxPendingPutsPerConnection,
+    refuseSet: () => queueServerRefusal(config.queueServer),
   };
   const qsConsole = qsConsoleProtocol(
     { host: config.queueServer.consoleHost, port: config.queueServer.consolePort },
@@ -98,7 +100,16 @@ export async function startGateway(
         }),
       ),
     ],
-    ["/api/v1/load-devices", loadDevicesRoute(devices, log)],
+    ...ophydRestRoutes({
+      hub,
+      registry: devices,
+      log,
+      queueServer: config.queueServer,
+      connectTimeoutMs: config.ophyd.connectTimeoutMs,
+      maxPvs: config.limits.maxSubscriptionsPerConnection,
+      maxBodyBytes: config.limits.maxInboundFrameBytes,
+      sockets: adapters,
+    }),
   ]);
   server = new HttpServer({ limits: config.limits, log, adapters, routes });
   let address: AddressInfo;

@@ -76,4 +76,7 @@ export const DEFAULT_QUEUE_SERVER = {
   /** The Bluesky Queue Server's ZeroMQ console publisher (ophyd-websocket's ZMQ_HOST / ZMQ_PORT). */
   consoleHost: "localhost",
   consolePort: 60625,
+  /** Its HTTP API, asked before a set whether a plan is running (QSERVER_HTTP_SERVER_HOST / _PORT). */
+  httpHost: "localhost",
+  httpPort: 60610,
 } as const;

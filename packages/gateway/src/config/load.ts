@@ -68,8 +68,21 @@ function readConfigFile(file: string): Tree {
   return parsed as Tree;
 }
 
-function coerce(type: "integer" | "string", raw: string): unknown {
+/** Words an environment variable or flag may use for a boolean, as ophyd-websocket reads OAS_REQUIRE_QSERVER. */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  "1": true,
+  yes: true,
+  on: true,
+  false: false,
+  "0": false,
+  no: false,
+  off: false,
+};
+
+function coerce(type: "integer" | "string" | "boolean", raw: string): unknown {
   if (type === "string") return raw;
+  if (type === "boolean") return BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? raw;
   const n = raw.trim() === "" ? Number.NaN : Number(raw);
   return Number.isFinite(n) ? n : raw;
 }

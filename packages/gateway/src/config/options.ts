@@ -10,7 +10,7 @@ export interface OptionInfo {
   readonly path: string;
   /** The environment variable that sets it, e.g. `BEAMGATE_LIMITS_MAX_INBOUND_FRAME_BYTES`. */
   readonly env: string;
-  readonly type: "integer" | "string";
+  readonly type: "integer" | "string" | "boolean";
   readonly default: unknown;
   readonly description: string;
   readonly choices?: readonly string[];
@@ -37,7 +37,12 @@ function collect(node: JsonSchemaNode, prefix: string[], out: OptionInfo[]): voi
     out.push({
       path: path.join("."),
       env: `BEAMGATE_${path.map(screamingSnake).join("_")}`,
-      type: child.type === "integer" || child.type === "number" ? "integer" : "string",
+      type:
+        child.type === "integer" || child.type === "number"
+          ? "integer"
+          : child.type === "boolean"
+            ? "boolean"
+            : "string",
       default: child.default,
       description: child.description ?? "",
       ...(child.enum ? { choices: child.enum } : {}),
@@ -59,4 +64,8 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   OAS_STARTUP_DIR: "BEAMGATE_OPHYD_STARTUP_DIR",
   ZMQ_HOST: "BEAMGATE_QUEUE_SERVER_CONSOLE_HOST",
   ZMQ_PORT: "BEAMGATE_QUEUE_SERVER_CONSOLE_PORT",
+  QSERVER_HTTP_SERVER_HOST: "BEAMGATE_QUEUE_SERVER_HTTP_HOST",
+  QSERVER_HTTP_SERVER_PORT: "BEAMGATE_QUEUE_SERVER_HTTP_PORT",
+  QSERVER_HTTP_SERVER_SINGLE_USER_API_KEY: "BEAMGATE_QUEUE_SERVER_API_KEY",
+  OAS_REQUIRE_QSERVER: "BEAMGATE_QUEUE_SERVER_REQUIRED",
 };

@@ -153,6 +153,28 @@ export const ConfigSchema = z
           .max(65535)
           .default(DEFAULT_QUEUE_SERVER.consolePort)
           .describe("Port of the Bluesky Queue Server's ZeroMQ console publisher."),
+        httpHost: z
+          .string()
+          .min(1)
+          .default(DEFAULT_QUEUE_SERVER.httpHost)
+          .describe("Host of the Bluesky Queue Server's HTTP API, asked before every set whether a plan is running."),
+        httpPort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(DEFAULT_QUEUE_SERVER.httpPort)
+          .describe("Port of the Bluesky Queue Server's HTTP API."),
+        apiKey: z
+          .string()
+          .default("test")
+          .describe("Single-user API key sent to the queue server's HTTP API (`Authorization: Apikey KEY`)."),
+        required: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Refuse sets while the queue server cannot be reached (otherwise they are allowed then); sets are always refused while it runs a plan.",
+          ),
       })
       .strict()
       .prefault({}),

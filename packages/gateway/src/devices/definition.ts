@@ -130,3 +130,22 @@ function collect(name: string, def: DeviceDef, into: DeviceSignal[]): number | u
       return undefined;
   }
 }
+
+/** The definition at a dotted component path (`x`, `x.y`) of a composite device, if there is one. */
+export function componentAt(def: DeviceDef, path: string): DeviceDef | undefined {
+  let at: DeviceDef | undefined = def;
+  for (const part of path.split(".")) {
+    if (at?.kind !== "device" || !Object.hasOwn(at.components, part)) return undefined;
+    at = at.components[part];
+  }
+  return at;
+}
+
+/** The ophyd class a kind stands for, as ophyd-websocket's device info names it. */
+export const OPHYD_CLASSES: Readonly<Record<DeviceDef["kind"], { type: string; module: string }>> = {
+  signal: { type: "EpicsSignal", module: "ophyd.signal" },
+  "signal-ro": { type: "EpicsSignalRO", module: "ophyd.signal" },
+  motor: { type: "EpicsMotor", module: "ophyd.epics_motor" },
+  device: { type: "Device", module: "ophyd.device" },
+  "area-detector": { type: "AreaDetector", module: "ophyd.areadetector.detectors" },
+};

@@ -15,7 +15,10 @@ import type { ProtocolAdapter, Session } from "./protocol.js";
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 
-/** A plain HTTP route: the methods it answers (others get 405) and its handler. */
+/**
+ * A plain HTTP route: the methods it answers (others get 405) and its handler. A route whose path
+ * ends in `/*` answers every path under it (`/api/v1/devices/*`: `/api/v1/devices/m1`).
+ */
 export interface Route {
   readonly methods: readonly string[];
   readonly handle: RouteHandler;
@@ -100,7 +103,7 @@ export class HttpServer {
       sendJson(res, 400, { detail: "Bad request target" });
       return;
     }
-    const route = this.#options.routes.get(url.pathname);
+    const route = this.#find(url.pathname);
     if (!route) {
       const isWs = this.#adapters.has(url.pathname);
       sendJson(res, isWs ? 426 : 404, { detail: isWs ? "This path takes WebSocket upgrades" : "Not Found" });
@@ -112,6 +115,14 @@ export class HttpServer {
       return;
     }
     route.handle(req, res, url);
+  }
+
+  /** The route of a path: its exact one, else the wildcard route of its parent path. */
+  #find(pathname: string): Route | undefined {
+    const exact = this.#options.routes.get(pathname);
+    if (exact) return exact;
+    const parent = pathname.slice(0, pathname.lastIndexOf("/") + 1);
+    return parent.length > 1 && pathname.length > parent.length ? this.#options.routes.get(`${parent}*`) : undefined;
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -13,6 +13,7 @@ import type { Connection } from "../../transport/connection.js";
 import type { Session } from "../../transport/protocol.js";
 import { type NamesMessage, OphydError, parseOphydMessage } from "./client-message.js";
 import { pyStr } from "./python-text.js";
+import type { QueueServerError } from "./queue-server.js";
 import { checkSet } from "./set-request.js";
 import { type DeviceState, SignalWatch, type WatchOwner } from "./signal-watch.js";
 import { isUnresolved, type Resolved, type SignalSpec, type Targets } from "./targets.js";
@@ -24,6 +25,8 @@ export interface OphydSocketOptions {
   readonly maxPendingSets: number;
   readonly maxSetTimeoutMs: number;
   readonly retryNotFoundMs: number;
+  /** Asked before every set: why it may not go ahead now (the queue server runs a plan), if so. */
+  readonly refuseSet?: () => Promise<QueueServerError | undefined>;
 }
 
 /** What taking a hold gave: a new subscription, one more holder of an existing one, or why not. */
@@ -392,6 +395,11 @@ export class OphydSession implements Session, WatchOwner {
     }
     this.#pendingSets++;
     try {
+      const refusal = await this.#options.refuseSet?.();
+      if (refusal) {
+        this.#send(typeof refusal.detail === "string" ? { error: refusal.detail } : { ...refusal.detail });
+        return;
+      }
       await this.#hub.put(topic, request.value, request.timeoutMs);
       const done = words.setDone(name, shown);
       if (done) this.#send(done);
