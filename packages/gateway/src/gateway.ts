@@ -21,6 +21,7 @@ import { startChannelAccess } from "./sources/ca/channel-access.js";
 import { LocSource } from "./sources/loc/source.js";
 import { SimSource } from "./sources/sim/source.js";
 import { getRoute, HttpServer, type Route, sendJson } from "./transport/http-server.js";
+import { OriginPolicy, parseOrigins } from "./transport/origins.js";
 import { VERSION } from "./version.js";
 
 export interface Gateway {
@@ -111,7 +112,8 @@ export async function startGateway(
       sockets: adapters,
     }),
   ]);
-  server = new HttpServer({ limits: config.limits, log, adapters, routes });
+  const origins = new OriginPolicy(parseOrigins(config.allowedOrigins));
+  server = new HttpServer({ limits: config.limits, log, adapters, routes, origins });
   let address: AddressInfo;
   try {
     address = await server.listen(config.host, config.port);

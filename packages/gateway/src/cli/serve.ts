@@ -19,6 +19,8 @@ Options:
   --sim-ioc MODE          in-process simulated IOC: auto, on or off (default auto: on when
                           EPICS_CA_ADDR_LIST is not set)
   --startup-dir PATH      device file or folder for /api/v1/device-socket (env OAS_STARTUP_DIR)
+  --allowed-origins LIST  browser origins allowed besides beamgate's own and loopback pages
+                          (comma list or JSON array; env BEAMGATE_ALLOWED_ORIGINS or OAS_ALLOWED_ORIGINS)
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help              print this help
 
@@ -33,6 +35,7 @@ const FLAGS = {
   "default-scheme": { type: "string" },
   "sim-ioc": { type: "string" },
   "startup-dir": { type: "string" },
+  "allowed-origins": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -44,6 +47,7 @@ const FLAG_PATHS: Record<string, string> = {
   "default-scheme": "defaultScheme",
   "sim-ioc": "ca.simIoc",
   "startup-dir": "ophyd.startupDir",
+  "allowed-origins": "allowedOrigins",
   "log-level": "logLevel",
 };
 

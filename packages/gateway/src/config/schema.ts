@@ -13,6 +13,7 @@ import {
   DEFAULT_PV_API,
   DEFAULT_QUEUE_SERVER,
 } from "../limits.js";
+import { parseOrigins } from "../transport/origins.js";
 
 // Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
 const INT32_MAX = 2 ** 31 - 1;
@@ -27,6 +28,23 @@ export const ConfigSchema = z
   .object({
     host: z.string().min(1).default("127.0.0.1").describe("Address to listen on (an IP address or host name)."),
     port: z.number().int().min(0).max(65535).default(8001).describe("TCP port to listen on (0 picks a free port)."),
+    allowedOrigins: z
+      .string()
+      .default("")
+      .refine(
+        (text) => {
+          try {
+            parseOrigins(text);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "must be a comma-separated list of origins or a JSON array of strings" },
+      )
+      .describe(
+        "Browser origins (besides beamgate's own and loopback pages) that may call the REST routes and open WebSockets: `https://app.example.org,https://other.example.org`, a JSON array, or `*` for any.",
+      ),
     defaultScheme: z
       .enum(SCHEMES)
       .default("ca")

@@ -11,6 +11,7 @@ import { BeamgateError } from "../errors.js";
 import type { Limits } from "../limits.js";
 import type { Logger } from "../log.js";
 import { Connection } from "./connection.js";
+import type { OriginPolicy } from "./origins.js";
 import type { ProtocolAdapter, Session } from "./protocol.js";
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
@@ -31,8 +32,10 @@ export interface HttpServerOptions {
   readonly limits: Limits;
   readonly log: Logger;
   readonly adapters: readonly ProtocolAdapter[];
-  /** Plain HTTP routes by exact path (GET and HEAD). */
+  /** Plain HTTP routes by path. */
   readonly routes: ReadonlyMap<string, Route>;
+  /** Which browser origins may call routes (CORS) and open WebSockets; all when not given. */
+  readonly origins?: OriginPolicy;
 }
 
 export class HttpServer {
@@ -109,12 +112,36 @@ export class HttpServer {
       sendJson(res, isWs ? 426 : 404, { detail: isWs ? "This path takes WebSocket upgrades" : "Not Found" });
       return;
     }
+    if (!this.#cors(req, res, route)) return;
     if (!route.methods.includes(req.method ?? "")) {
       res.setHeader("Allow", route.methods.join(", "));
       sendJson(res, 405, { detail: "Method Not Allowed" });
       return;
     }
     route.handle(req, res, url);
+  }
+
+  /**
+   * CORS: an allowed browser origin gets `Access-Control-Allow-Origin` (and its preflight an
+   * answer); a refused one gets 403. Returns whether the request goes on to its route.
+   */
+  #cors(req: IncomingMessage, res: ServerResponse, route: Route): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || !this.#options.origins) return true;
+    if (!this.#options.origins.allows(req.headers)) {
+      sendJson(res, 403, { detail: `Origin not allowed: ${origin}` });
+      return false;
+    }
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Access-Control-Allow-Credentials", "true");
+    res.setHeader("Vary", "Origin");
+    if (req.method !== "OPTIONS" || req.headers["access-control-request-method"] === undefined) return true;
+    res.setHeader("Access-Control-Allow-Methods", route.methods.join(", "));
+    const headers = req.headers["access-control-request-headers"];
+    if (headers) res.setHeader("Access-Control-Allow-Headers", headers);
+    res.setHeader("Access-Control-Max-Age", "600");
+    res.writeHead(204).end();
+    return false;
   }
 
   /** The route of a path: its exact one, else the wildcard route of its parent path. */
@@ -130,6 +157,10 @@ export class HttpServer {
     const url = requestUrl(req);
     if (!url || this.#closing) {
       refuse(socket, url ? 503 : 400, url ? "Server shutting down" : "Bad request target");
+      return;
+    }
+    if (this.#options.origins && !this.#options.origins.allows(req.headers)) {
+      refuse(socket, 403, `Origin not allowed: ${req.headers.origin}`);
       return;
     }
     const adapter = this.#adapters.get(url.pathname);

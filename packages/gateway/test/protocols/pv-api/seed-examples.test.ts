@@ -57,6 +57,8 @@ describe("seed 003 examples against /ws", () => {
     try {
       const page = await browser.newPage();
       const logs: string[] = [];
+      // The example runs in a page of an allowed origin (here the gateway's own), as in an application.
+      await page.goto(`${gw.url}/health`);
       page.on("console", (m) => logs.push(m.text()));
       await page.evaluate(javascriptExample(`${gw.wsUrl}/ws`));
       await waitFor(
