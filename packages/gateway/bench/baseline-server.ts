@@ -1,7 +1,7 @@
 /**
  * The baseline: a raw `ws` server, in a process of its own, that broadcasts the bytes a gateway
  * client received (a captured message, its timestamps restamped each tick with the clients'
- * clock) to every connected client at the scenario's rate. Each tick frames the bytes once and
+ * clock, as ISO text or epoch seconds) to every connected client at the scenario's rate. Each tick frames the bytes once and
  * writes them to each socket in one write: the practical ceiling of Node for this traffic here.
  */
 import { createServer } from "node:http";
@@ -32,11 +32,24 @@ function textFrameHeader(length: number): Buffer {
   return header;
 }
 
-/** The frames of one tick: `count` copies of the template stamped with now. */
-function tickFrames(template: Buffer, stamps: readonly number[], count: number): Buffer {
+/** Time stamps written as epoch seconds (ophyd frames), which vary in length: the body is rewritten each tick. */
+const SECONDS_STAMP = /"timestamp":\d+(\.\d+)?/g;
+
+/** The template stamped with now: ISO stamps overwritten in place, epoch-seconds stamps replaced. */
+function stamped(template: Buffer, stamps: readonly number[]): Buffer {
+  if (stamps.length === 0) {
+    const seconds = (nowMicros() / 1e6).toFixed(6);
+    return Buffer.from(template.toString().replace(SECONDS_STAMP, `"timestamp":${seconds}`));
+  }
   const body = Buffer.from(template);
   const now = isoMicros(nowMicros() / 1000);
   for (const at of stamps) body.write(now, at, "latin1");
+  return body;
+}
+
+/** The frames of one tick: `count` copies of the template stamped with now. */
+function tickFrames(template: Buffer, stamps: readonly number[], count: number): Buffer {
+  const body = stamped(template, stamps);
   const header = textFrameHeader(body.length);
   const frames: Buffer[] = [];
   for (let i = 0; i < count; i++) frames.push(header, body);

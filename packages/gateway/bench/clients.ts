@@ -9,9 +9,9 @@
 
 import { answerRequests } from "@beamgate/bench-kit";
 import { WebSocket } from "ws";
-import { type HistogramData, isoMicrosAt, LatencyHistogram, nowMicros } from "./stats.js";
+import { type HistogramData, isoMicrosAt, LatencyHistogram, nowMicros, secondsMicrosAt } from "./stats.js";
 
-export type Protocol = "pvapi" | "native";
+export type Protocol = "pvapi" | "native" | "ophyd";
 
 export interface OpenRequest {
   readonly url: string;
@@ -42,11 +42,18 @@ export interface WindowResult {
 
 const TIMEOUT_MS = 20_000;
 const CONCURRENT = 50;
-const TIMESTAMP = Buffer.from('"timestamp":"');
+/** How each protocol writes a value's time stamp: ISO 8601 text, or epoch seconds (ophyd). */
+const STAMPS: Record<Protocol, { key: Buffer; read: (buf: Buffer, at: number) => number }> = {
+  pvapi: { key: Buffer.from('"timestamp":"'), read: isoMicrosAt },
+  native: { key: Buffer.from('"timestamp":"'), read: isoMicrosAt },
+  ophyd: { key: Buffer.from('"timestamp":'), read: secondsMicrosAt },
+};
 const PV_API_UPDATE = Buffer.from('{"type":"update",');
 const PV_API_BATCH = Buffer.from('{"type":"batch_update",');
 const PV_API_SUBSCRIBED = Buffer.from('{"type":"subscribed",');
 const NATIVE_DATA = Buffer.from(',"type":"data",');
+const OPHYD_VALUE = Buffer.from('{"pv":');
+const OPHYD_SUMMARY = Buffer.from('{"action":"subscribe",');
 /** A native message's `type` comes right after its `id`, which is short here. */
 const NATIVE_TYPE_WITHIN = 48;
 
@@ -59,12 +66,14 @@ const DATA: Record<Protocol, (buf: Buffer) => boolean> = {
     const i = buf.indexOf(NATIVE_DATA);
     return i >= 0 && i < NATIVE_TYPE_WITHIN;
   },
+  ophyd: (buf) => startsWith(buf, OPHYD_VALUE),
 };
 
 /** What confirms a subscription: `/ws` answers `subscribed`; the native protocol sends the value. */
 const SUBSCRIBED: Record<Protocol, (buf: Buffer) => boolean> = {
   pvapi: (buf) => startsWith(buf, PV_API_SUBSCRIBED),
   native: DATA.native,
+  ophyd: (buf) => startsWith(buf, OPHYD_SUMMARY),
 };
 
 let counting = false;
@@ -76,13 +85,14 @@ let closed = 0;
 let histogram = new LatencyHistogram();
 let template: Buffer | undefined;
 
-function receive(data: Buffer, recordLatency: boolean): void {
+function receive(data: Buffer, protocol: Protocol, recordLatency: boolean): void {
   const received = nowMicros();
+  const { key, read } = STAMPS[protocol];
   messages++;
   bytes += data.length;
-  for (let i = data.indexOf(TIMESTAMP); i !== -1; i = data.indexOf(TIMESTAMP, i + TIMESTAMP.length)) {
+  for (let i = data.indexOf(key); i !== -1; i = data.indexOf(key, i + key.length)) {
     deliveries++;
-    if (recordLatency) histogram.record(received - isoMicrosAt(data, i + TIMESTAMP.length));
+    if (recordLatency) histogram.record(received - read(data, i + key.length));
   }
 }
 
@@ -113,7 +123,7 @@ class Client {
         this.#onSubscribed = undefined;
       }
       if (!counting || !isData(data)) return;
-      receive(data, request.recordLatency);
+      receive(data, request.protocol, request.recordLatency);
       if (first) template = data;
     });
     ws.on("error", () => {}); // a close follows

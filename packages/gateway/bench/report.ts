@@ -190,7 +190,10 @@ const method = (timing: Timing) => [
     "client) except in `ws-1000-batched`, which has the default 100 ms window and PVs at 5 Hz, so that a window " +
     "holds one tick and no value is replaced by a newer one. The native protocol uses the JSON envelope, one " +
     "`subscribe` per PV.",
-  "A delivery is one value received: one per native `data` message, one per entry of a `/ws` `update` or " +
+  "`ophyd-*` scenarios: the ophyd-websocket pv-socket (`/api/v1/pv-socket`), each client subscribing its PVs in " +
+    "one list-form `subscribe`; every value is one value frame, stamped in epoch seconds (the IOC's stamp). The " +
+    "baseline replays one value frame per PV per tick, its stamp rewritten each tick.",
+  "A delivery is one value received: one per native `data` message or ophyd value frame, one per entry of a `/ws` `update` or " +
     "`batch_update`. Offered deliveries/s is what the clients would receive if every value sent reached them.",
   `Clients: ${timing.clientProcesses} load process(es) (\`--client-procs\`), niced so as to yield the CPU, whose ` +
     "clients only count, and " +

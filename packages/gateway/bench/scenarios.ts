@@ -22,7 +22,11 @@ export interface LoadScenario {
   readonly hz: number;
 }
 
-export const PATHS: Readonly<Record<Protocol, string>> = { pvapi: "/ws", native: "/api/v1/stream/multi" };
+export const PATHS: Readonly<Record<Protocol, string>> = {
+  pvapi: "/ws",
+  native: "/api/v1/stream/multi",
+  ophyd: "/api/v1/pv-socket",
+};
 
 const scenario = (
   name: string,
@@ -31,7 +35,7 @@ const scenario = (
   pvs: number,
   hz: number,
   batchWindowMs = 0,
-): LoadScenario => ({ name, source: name.startsWith("ca-") ? "ca" : "sim", protocol, batchWindowMs, clients, pvs, hz });
+): LoadScenario => ({ name, source: /(^|-)ca-/.test(name) ? "ca" : "sim", protocol, batchWindowMs, clients, pvs, hz });
 
 /** Every scenario, in the order a full run measures them. */
 export const SCENARIOS: readonly LoadScenario[] = [
@@ -47,6 +51,8 @@ export const SCENARIOS: readonly LoadScenario[] = [
   scenario("ca-ws-1000", "pvapi", 1000, 10, 10),
   scenario("ca-native-1000", "native", 1000, 10, 10),
   scenario("ca-native-wide", "native", 40, 1000, 5),
+  scenario("ophyd-ca-100", "ophyd", 100, 10, 100),
+  scenario("ophyd-ca-1000", "ophyd", 1000, 10, 10),
 ];
 
 /** The scenarios of `--quick`. */
@@ -83,6 +89,7 @@ export function gatewayEnv(iocUdpPort: number | undefined): Record<string, strin
 export function subscribeMessages(s: LoadScenario): string[] {
   const names = pvNames(s);
   if (s.protocol === "pvapi") return [JSON.stringify({ action: "subscribe", pv_names: names })];
+  if (s.protocol === "ophyd") return [JSON.stringify({ action: "subscribe", pvs: names })];
   return names.map((topic, i) => JSON.stringify({ type: "subscribe", id: i + 1, topic }));
 }
 
@@ -98,8 +105,8 @@ export function offeredPerSecond(s: LoadScenario): number {
 
 /**
  * The baseline's traffic, from a data message a gateway client received: `/ws` sends one message
- * (`update` or `batch_update`) per client per send interval, the native protocol one per PV.
+ * (`update` or `batch_update`) per client per send interval, the native protocol and ophyd one per PV.
  */
 export function baselinePlan(s: LoadScenario, template: string): BroadcastPlan {
-  return { template, tickMs: sendIntervalMs(s), messagesPerTick: s.protocol === "native" ? s.pvs : 1 };
+  return { template, tickMs: sendIntervalMs(s), messagesPerTick: s.protocol === "pvapi" ? 1 : s.pvs };
 }

@@ -42,6 +42,23 @@ export function isoMicrosAt(buf: Uint8Array, at: number): number {
   return whole * 1000 + micros;
 }
 
+/** Epoch seconds written as a JSON number (`1795254992.515151`) at `at`, in microseconds. */
+export function secondsMicrosAt(buf: Uint8Array, at: number): number {
+  let whole = 0;
+  let i = at;
+  for (let d = (buf[i] as number) - ZERO; d >= 0 && d <= 9; d = (buf[++i] as number) - ZERO) whole = whole * 10 + d;
+  let micros = 0;
+  if (buf[i] === 0x2e) {
+    let scale = 100_000;
+    for (i++; scale >= 1; i++, scale /= 10) {
+      const d = (buf[i] as number) - ZERO;
+      if (d < 0 || d > 9) break;
+      micros += d * scale;
+    }
+  }
+  return whole * 1_000_000 + micros;
+}
+
 /** Bucket i holds latencies up to GROWTH^i µs: 1 % resolution from 1 µs to beyond 100 s. */
 const GROWTH = 1.01;
 const LOG_GROWTH = Math.log(GROWTH);

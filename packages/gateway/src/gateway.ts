@@ -12,6 +12,7 @@ import { serveIndex } from "./index-page.js";
 import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
 import { deviceSocketProtocol, pvSocketProtocol } from "./protocols/ophyd/adapter.js";
+import { apiDocsRoutes } from "./protocols/ophyd/api-docs.js";
 import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
 import { queueServerRefusal } from "./protocols/ophyd/queue-server.js";
 import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
@@ -111,6 +112,7 @@ export async function startGateway(
       maxBodyBytes: config.limits.maxInboundFrameBytes,
       sockets: adapters,
     }),
+    ...apiDocsRoutes(VERSION),
   ]);
   const origins = new OriginPolicy(parseOrigins(config.allowedOrigins));
   server = new HttpServer({ limits: config.limits, log, adapters, routes, origins });

@@ -19,6 +19,8 @@ export function indexDocument(info: IndexInfo, host: string) {
     http: [
       { path: "/", description: "this index (JSON, or HTML for browsers)" },
       { path: "/health", description: "200 while serving" },
+      { path: "/docs", description: "interactive API documentation (REST and WebSocket endpoints)" },
+      { path: "/openapi.json", description: "the OpenAPI 3.1 document" },
     ],
     schemes: info.schemes,
     examples: ["sim://sine", "sim://sinewave", "sim://enum", "loc://setpoint(5)"],
@@ -40,7 +42,7 @@ export function serveIndex(info: IndexInfo, req: IncomingMessage, res: ServerRes
   const body = `<!doctype html><html><head><meta charset="utf-8"><title>beamgate</title>
 <style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:48rem}code{background:#f3f3f3;padding:0 .2em}#v{font:2rem monospace}</style>
 </head><body><h1>beamgate ${escapeHtml(doc.version)}</h1><p>WebSocket endpoints:</p><ul>${rows}</ul>
-<p>Schemes: ${doc.schemes.map((s) => `<code>${escapeHtml(s)}://</code>`).join(" ")}. Health: <a href="/health">/health</a>.</p>
+<p>Schemes: ${doc.schemes.map((s) => `<code>${escapeHtml(s)}://</code>`).join(" ")}. Health: <a href="/health">/health</a>. API documentation: <a href="/docs">/docs</a>.</p>
 <p>Live <code>sim://sine</code> over <code>/ws</code>: <span id="v">…</span></p>
 <script>
 const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
