@@ -78,11 +78,16 @@ export class CaServer {
     return { tcpPort, udpPort: udp.address().port };
   }
 
+  /** Stops serving and drops every client; a second call does nothing. */
   async close(): Promise<void> {
+    const tcp = this.#tcp;
+    this.#tcp = undefined;
     this.#beacons?.stop();
+    this.#beacons = undefined;
     this.#udp?.close();
+    this.#udp = undefined;
     for (const connection of [...this.#connections]) connection.close();
-    await new Promise<void>((resolve) => (this.#tcp ? this.#tcp.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (tcp ? tcp.close(() => resolve()) : resolve()));
   }
 
   #answerSearch(bytes: Buffer, address: string, port: number, tcpPort: number): void {

@@ -771,3 +771,15 @@ function defineTests(): void {
 
 if (process.env[CHILD_ENV]) await serveForParent();
 else defineTests();
+
+describe("CaServer.close", () => {
+  it("may be called twice, and before listen", async () => {
+    const pvs = new Map([["C:x", new ServerPv({ base: "DOUBLE", value: Float64Array.of(1) })]]);
+    await new CaServer({ pvs, port: 0, beaconAddressList: [] }).close();
+    const server = new CaServer({ pvs, port: 0, beaconAddressList: [] });
+    await server.listen();
+    await server.close();
+    await server.close();
+    assert.equal(server.connectionCount, 0);
+  });
+});

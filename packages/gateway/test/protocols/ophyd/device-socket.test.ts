@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { CaServer, ServerPv } from "@beamgate/epics-ca";
 import { startTestGateway } from "../../helpers/gateway.js";
 import { type Message, TestClient } from "../../helpers/ws-client.js";
 
@@ -200,5 +201,50 @@ describe("/api/v1/device-socket", () => {
       startTestGateway({ ophyd: { startupDir: file } }),
       /ophyd\.startupDir: .*beamline\.yaml: broken\.prefix/,
     );
+  });
+});
+
+describe("/api/v1/device-socket connection state", () => {
+  it("reports every disconnect and reconnect of a device's signals, and its value frames say the whole device's state", async () => {
+    const pvs = new Map([
+      ["D:x", new ServerPv({ base: "DOUBLE", value: Float64Array.of(1) })],
+      ["D:y", new ServerPv({ base: "DOUBLE", value: Float64Array.of(2) })],
+    ]);
+    let server = new CaServer({ pvs, port: 0, beaconAddressList: [] });
+    const { tcpPort, udpPort } = await server.listen();
+    const dir = mkdtempSync(join(tmpdir(), "beamgate-device-state-"));
+    writeFileSync(
+      join(dir, "d.yaml"),
+      "pair: { kind: device, components: { x: { kind: signal, read: D:x }, y: { kind: signal, read: D:y } } }\n",
+    );
+    const gw = await startTestGateway(
+      { ophyd: { startupDir: dir } },
+      { EPICS_CA_ADDR_LIST: `127.0.0.1:${udpPort}`, EPICS_CA_AUTO_ADDR_LIST: "NO" },
+    );
+    const c = await TestClient.connect(`${gw.wsUrl}/api/v1/device-socket`);
+    const meta = (signal: string, connected: boolean) => (m: Message) =>
+      m.sub_type === "meta" && m.signal === signal && m.connected === connected;
+    try {
+      c.send({ action: "subscribe", device: "pair" });
+      assert.equal((await c.next(isValue("pair", "pair_x"), 5000)).connected, true);
+      for (let round = 0; round < 2; round++) {
+        c.inbox.length = 0; // only what follows each restart counts
+        await server.close();
+        await c.next(meta("pair_x", false), 5000);
+        await c.next(meta("pair_y", false), 5000);
+        server = new CaServer({ pvs, port: tcpPort, beaconAddressList: [] });
+        await server.listen();
+        await c.next(meta("pair_x", true), 8000);
+        await c.next(meta("pair_y", true), 8000);
+      }
+      (pvs.get("D:x") as ServerPv).post(Float64Array.of(3));
+      const value = await c.next((m) => isValue("pair", "pair_x")(m) && m.value === 3, 5000);
+      assert.equal(value.connected, true, "connected again as a whole");
+    } finally {
+      await c.close();
+      await gw.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
