@@ -4,20 +4,18 @@
  * leaving the gateway.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
 import { DEFAULT_LIMITS } from "../../../src/limits.js";
 import { createLogger } from "../../../src/log.js";
 import { apiDocsRoutes } from "../../../src/protocols/ophyd/api-docs.js";
 import { HttpServer } from "../../../src/transport/http-server.js";
+import { launchChromium, skipWithoutChromium } from "../../helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // In CI (.ci/run installs it) a missing browser is a failure, not a reason to skip.
-const skipBrowser = existsSync(CHROMIUM) || process.env.CI ? false : "chromium is not installed";
 
 const REST_PATHS = [
   "/api/v1/load-devices",
@@ -230,11 +228,10 @@ describe("API docs: /openapi.json and /docs", () => {
     assert.equal((await fetchRaw(port, "/docs", "POST")).status, 405);
   });
 
-  it("renders the operations in Chromium, with no request leaving the gateway", { skip: skipBrowser }, async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-    });
+  it("renders the operations in Chromium, with no request leaving the gateway", {
+    skip: skipWithoutChromium,
+  }, async () => {
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const origin = `http://127.0.0.1:${port}`;

@@ -5,16 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "../../helpers/browser.js";
 import { startTestGateway } from "../../helpers/gateway.js";
 import { javascriptExample, pythonExample } from "../../helpers/seed.js";
 import { TestClient } from "../../helpers/ws-client.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3"; // Debian's, where python3-websockets installs
-const hasChromium = existsSync(CHROMIUM);
 const hasWebsockets = spawnSync(PYTHON, ["-c", "import websockets"]).status === 0;
 // In CI (.ci/run installs both) a missing tool is a failure, not a reason to skip.
 const skipUnlessCi = (ok: boolean, what: string) => (ok || process.env.CI ? false : `${what} is not installed`);
@@ -43,17 +40,8 @@ describe("seed 003 examples against /ws", () => {
   });
   after(() => gw.close());
 
-  it("the JavaScript example runs in Chromium", { skip: skipUnlessCi(hasChromium, "chromium") }, async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
+  it("the JavaScript example runs in Chromium", { skip: skipWithoutChromium }, async () => {
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const logs: string[] = [];
