@@ -13,6 +13,7 @@ import { createLogger, type Logger } from "./log.js";
 import { nativeProtocol } from "./protocols/native/adapter.js";
 import { deviceSocketProtocol, pvSocketProtocol } from "./protocols/ophyd/adapter.js";
 import { apiDocsRoutes } from "./protocols/ophyd/api-docs.js";
+import { cameraSocketProtocol } from "./protocols/ophyd/camera/adapter.js";
 import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
 import { queueServerRefusal } from "./protocols/ophyd/queue-server.js";
 import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
@@ -68,6 +69,16 @@ export async function startGateway(
     { host: config.queueServer.consoleHost, port: config.queueServer.consolePort },
     log,
   );
+  const { normalizeThreads, ...camera } = config.ophyd.camera;
+  const cameraSocket = cameraSocketProtocol(
+    hub,
+    {
+      ...camera,
+      connectTimeoutMs: config.ophyd.connectTimeoutMs,
+      ...(normalizeThreads > 0 ? { normalizeThreads } : {}),
+    },
+    log,
+  );
   const pvApi = pvApiProtocol(hub, {
     ...config.pvApi,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
@@ -84,6 +95,7 @@ export async function startGateway(
     pvSocketProtocol(hub, ophyd),
     deviceSocketProtocol(hub, devices, ophyd),
     qsConsole,
+    cameraSocket,
   ];
   const started = Date.now();
   let server: HttpServer | undefined;
@@ -122,7 +134,7 @@ export async function startGateway(
   } catch (e) {
     pvApi.stop();
     hub.close();
-    await Promise.all([channelAccess.close(), qsConsole.stop()]);
+    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -140,7 +152,7 @@ export async function startGateway(
         pvApi.stop();
         const sockets = httpServer.close();
         hub.close();
-        await Promise.all([sockets, channelAccess.close(), qsConsole.stop()]);
+        await Promise.all([sockets, channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
       })();
       return closing;
     },

@@ -80,3 +80,13 @@ export const DEFAULT_QUEUE_SERVER = {
   httpHost: "localhost",
   httpPort: 60610,
 } as const;
+
+export const DEFAULT_CAMERA = {
+  /** JPEG quality: at 1024x1024, 75/90/100 give 135/305/674 KiB for 11/12/18 ms of encoding. */
+  jpegQuality: 90,
+  maxDimension: 2048,
+  /** How long a camera socket waits for its first message before it uses the 13SIM1 defaults. */
+  initTimeoutMs: 2_000,
+  /** 0: automatic (one thread per core but one, from 1 to 4). */
+  normalizeThreads: 0,
+} as const;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   DEFAULT_CA,
+  DEFAULT_CAMERA,
   DEFAULT_HUB,
   DEFAULT_LIMITS,
   DEFAULT_LOC,
@@ -152,6 +153,30 @@ export const ConfigSchema = z
           DEFAULT_OPHYD.retryNotFoundMs,
           "How often a PV that was not found is subscribed again while an ophyd socket holds it, in ms.",
         ),
+        camera: z
+          .object({
+            jpegQuality: z
+              .number()
+              .int()
+              .min(1)
+              .max(100)
+              .default(DEFAULT_CAMERA.jpegQuality)
+              .describe("JPEG quality of `/api/v1/camera-socket` frames, 1 to 100."),
+            maxDimension: positiveInt(
+              DEFAULT_CAMERA.maxDimension,
+              "Largest width or height of a camera frame sent; larger images are scaled down, keeping their aspect ratio.",
+            ),
+            initTimeoutMs: positiveInt(
+              DEFAULT_CAMERA.initTimeoutMs,
+              "How long a camera socket waits for its first message before it watches the 13SIM1 detector, in ms.",
+            ),
+            normalizeThreads: nonNegativeInt(
+              DEFAULT_CAMERA.normalizeThreads,
+              "Worker threads normalizing camera frames (0: one per core but one, from 1 to 4).",
+            ),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

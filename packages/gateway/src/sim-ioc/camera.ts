@@ -12,24 +12,14 @@
  * by DataType_RBV). Pixel generation is in `frames.ts`, what the camera sees in `scene.ts`.
  */
 import type { DbrArray, ServerPv } from "@beamgate/epics-ca";
+import { AD_DATA_TYPES } from "../area-detector.js";
 import { type ColorLayout, dimensionsOf, type FrameGeometry, FrameRenderer } from "./frames.js";
 import { enumPv, first, numberOf, numberPv, postIfChanged, postNumber, stringPv } from "./records.js";
 import { spotsAt } from "./scene.js";
 import type { Ticker } from "./ticker.js";
 
 export const COLOR_MODES = ["Mono", "Bayer", "RGB1", "RGB2", "RGB3", "YUV444", "YUV422", "YUV421"] as const;
-export const DATA_TYPES = [
-  "Int8",
-  "UInt8",
-  "Int16",
-  "UInt16",
-  "Int32",
-  "UInt32",
-  "Int64",
-  "UInt64",
-  "Float32",
-  "Float64",
-] as const;
+export const DATA_TYPES = AD_DATA_TYPES;
 const IMAGE_MODES = ["Single", "Multiple", "Continuous"] as const;
 const ACQUIRE = ["Done", "Acquire"] as const;
 const DETECTOR_STATES = [

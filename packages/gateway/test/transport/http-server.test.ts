@@ -40,7 +40,14 @@ describe("HTTP routes", () => {
     const json = JSON.parse((await get(`${gw.url}/`)).body);
     assert.deepEqual(
       json.websockets.map((w: { path: string }) => w.path),
-      ["/ws", "/api/v1/stream/multi", "/api/v1/pv-socket", "/api/v1/device-socket", "/api/v1/qs-console-socket"],
+      [
+        "/ws",
+        "/api/v1/stream/multi",
+        "/api/v1/pv-socket",
+        "/api/v1/device-socket",
+        "/api/v1/qs-console-socket",
+        "/api/v1/camera-socket",
+      ],
     );
     assert.deepEqual(json.schemes, ["ca", "sim", "loc"]);
     const html = await get(`${gw.url}/`, { headers: { accept: "text/html" } });
