@@ -84,7 +84,7 @@ describe("camera-socket settings frame", () => {
     assert.equal(pyJson({ error: 'é "q"\n' }), '{"error": "\\u00e9 \\"q\\"\\n"}');
   });
 
-  it("is SizeX - MinX by SizeY - MinY, with the PVs' enum labels", () => {
+  it("is SizeX by SizeY, whatever the region's offset, with the PVs' enum labels", () => {
     const simModes = ["Mono", "Bayer", "RGB1", "RGB2", "RGB3"];
     const s = imageSettings({
       startX: value(10),
@@ -94,8 +94,8 @@ describe("camera-socket settings frame", () => {
       colorMode: value(2, simModes),
       dataType: value(3),
     });
-    assert.deepEqual(s, { x: 630, y: 480, colorMode: "RGB1", dataType: "UInt16" });
-    assert.equal(settingsText(s), '{"x": 630, "y": 480, "colorMode": "RGB1", "dataType": "UInt16"}');
+    assert.deepEqual(s, { x: 640, y: 480, colorMode: "RGB1", dataType: "UInt16" });
+    assert.equal(settingsText(s), '{"x": 640, "y": 480, "colorMode": "RGB1", "dataType": "UInt16"}');
     // Without enum labels, the real server's default lists.
     assert.equal(
       imageSettings({

@@ -2,11 +2,13 @@
  * What the settings PVs say of the image, as the real server's settings frame says it:
  * `{"x": W, "y": H, "colorMode": "Mono", "dataType": "UInt16"}`.
  *
- * x is `round(SizeX - MinX)` and y `round(SizeY - MinY)`, as the real server computes them
- * (Python's round: halves to even). In areaDetector SizeX is the region's width, not its end, so
- * with a non-zero MinX this is not the frame's width and its frames do not fit (they are skipped,
- * with a warning). Binning is ignored, as there. The labels come from the PVs' enum strings, or,
- * for a PV without any, the real server's default lists.
+ * x and y are SizeX and SizeY: in areaDetector they are the size of the region read out, whatever
+ * its offset (MinX, MinY), so they are the size of the frames. The real server sends SizeX - MinX,
+ * which matches its frames only when the region starts at 0 (with an offset its frames fail to
+ * reshape and nothing is shown); beamgate keeps showing the region. Binning is ignored, as there.
+ * The labels come from the PVs' enum strings, or, for a PV without any, the real server's default
+ * lists. `startX` and `startY` are watched (a change of region is a change of settings) but do not
+ * enter the size.
  */
 import type { Meta, Value } from "../../../core/values.js";
 import { DATA_TYPES } from "./data-types.js";
@@ -30,8 +32,8 @@ export interface SettingValue {
 export function imageSettings(values: Readonly<Record<SettingKey, SettingValue>>): ImageSettings {
   const n = (key: SettingKey) => (typeof values[key].value === "number" ? (values[key].value as number) : Number.NaN);
   return {
-    x: roundHalfEven(n("sizeX") - n("startX")),
-    y: roundHalfEven(n("sizeY") - n("startY")),
+    x: roundHalfEven(n("sizeX")),
+    y: roundHalfEven(n("sizeY")),
     colorMode: label(values.colorMode, COLOR_MODES),
     dataType: label(values.dataType, DATA_TYPES),
   };
