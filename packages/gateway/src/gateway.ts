@@ -121,6 +121,8 @@ export async function startGateway(
       queueServer: config.queueServer,
       connectTimeoutMs: config.ophyd.connectTimeoutMs,
       maxPvs: config.limits.maxSubscriptionsPerConnection,
+      maxSetTimeoutMs: config.ophyd.maxSetTimeoutMs,
+      maxPendingSets: config.limits.maxPendingPutsPerConnection,
       maxBodyBytes: config.limits.maxInboundFrameBytes,
       sockets: adapters,
     }),

@@ -1,6 +1,6 @@
 /**
- * Which web pages may use beamgate from a browser: its own origin, pages served from this machine
- * (loopback origins), and the origins configured (`allowedOrigins`, `OAS_ALLOWED_ORIGINS`). Applies
+ * Which web pages may use beamgate from a browser: its own origin when reached by address, pages
+ * served from this machine (loopback origins), and the origins configured (`allowedOrigins`, `OAS_ALLOWED_ORIGINS`). Applies
  * to CORS on plain HTTP and to WebSocket upgrades, which browsers make from any page without asking.
  * Clients that send no `Origin` (scripts, notebooks, other servers) are not browsers and pass.
  */
@@ -25,6 +25,15 @@ export function parseOrigins(text: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Same origin counts only when the page was reached by address (`http://10.0.0.5:8001`): a page
+ * reached by a name could be an attacker's name rebound to this host (DNS rebinding), so a
+ * deployment served by name lists its origin.
+ */
+function isAddressLiteral(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith("[");
+}
+
 export class OriginPolicy {
   readonly #allowed: ReadonlySet<string>;
   readonly #any: boolean;
@@ -46,6 +55,6 @@ export class OriginPolicy {
     } catch {
       return false; // "null" (a sandboxed page or a file) and other opaque origins
     }
-    return url.host === headers.host || LOOPBACK_HOSTS.has(url.hostname);
+    return LOOPBACK_HOSTS.has(url.hostname) || (url.host === headers.host && isAddressLiteral(url.hostname));
   }
 }

@@ -46,6 +46,17 @@ describe("allowed origins", () => {
     assert.equal(await upgradeStatus(url, "http://localhost:5173"), 101);
     assert.equal(await upgradeStatus(url, "http://127.0.0.1:3000"), 101);
     assert.equal(await upgradeStatus(url, gw.url), 101, "same origin");
+    const rebound = await new Promise<number>((resolve, reject) => {
+      // A page of a name rebound to this host (DNS rebinding) sends its own name as Origin and Host.
+      const ws = new WebSocket(url, { origin: "http://evil.example:8001", headers: { host: "evil.example:8001" } });
+      ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once("open", () => {
+        ws.terminate();
+        resolve(101);
+      });
+      ws.once("error", reject);
+    });
+    assert.equal(rebound, 403, "same origin by name does not count");
     assert.equal(await upgradeStatus(url, "https://app.example.org"), 101);
     assert.equal(await upgradeStatus(url, "https://ops.example.org"), 101, "a trailing slash in the list is ignored");
     assert.equal(await upgradeStatus(url, "https://evil.example.com"), 403);

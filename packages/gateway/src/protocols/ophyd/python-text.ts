@@ -4,22 +4,32 @@
  * client print as integers.
  */
 
-/** Python's `str()` of a value parsed from JSON. */
+/** Texts echo at most this much of a client's value, and nest at most this deep: a hostile value stays cheap. */
+const MAX_CHARS = 200;
+const MAX_DEPTH = 8;
+
+/** Python's `str()` of a value parsed from JSON, cut to `MAX_CHARS` (`...` marks a cut). */
 export function pyStr(value: unknown): string {
-  if (typeof value === "string") return value;
-  return pyRepr(value);
+  const text = typeof value === "string" ? value : pyRepr(value, 0);
+  return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}...` : text;
 }
 
-function pyRepr(value: unknown): string {
+function pyRepr(value: unknown, depth: number): string {
   if (value === null || value === undefined) return "None";
   if (value === true) return "True";
   if (value === false) return "False";
   if (typeof value === "number") return pyNumber(value);
-  if (typeof value === "string") return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
+  if (typeof value === "string") return `'${value.slice(0, MAX_CHARS).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (depth >= MAX_DEPTH) return "...";
+  if (Array.isArray(value))
+    return `[${value
+      .slice(0, MAX_CHARS)
+      .map((v) => pyRepr(v, depth + 1))
+      .join(", ")}]`;
   if (typeof value === "object") {
     return `{${Object.entries(value)
-      .map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`)
+      .slice(0, MAX_CHARS)
+      .map(([k, v]) => `${pyRepr(k, depth + 1)}: ${pyRepr(v, depth + 1)}`)
       .join(", ")}}`;
   }
   return String(value);

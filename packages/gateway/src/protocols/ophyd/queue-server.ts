@@ -31,11 +31,13 @@ const baseUrl = (o: QueueServerOptions) => `http://${o.httpHost}:${o.httpPort}`;
 export async function queueServerStatus(o: QueueServerOptions): Promise<Record<string, unknown>> {
   const base = baseUrl(o);
   let response: Response;
+  let text: string;
   try {
     response = await fetch(`${base}/api/status`, {
       headers: { authorization: `Apikey ${o.apiKey}`, accept: "application/json" },
       signal: AbortSignal.timeout(STATUS_TIMEOUT_MS),
     });
+    text = await response.text();
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
     if ((e as Error).name === "TimeoutError")
@@ -51,7 +53,6 @@ export async function queueServerStatus(o: QueueServerOptions): Promise<Record<s
   if (response.status === 403) {
     throw new QueueServerError(403, "Access forbidden - API key may not have sufficient permissions");
   }
-  const text = await response.text();
   if (response.status !== 200) {
     throw new QueueServerError(response.status, `Queue server returned status ${response.status}: ${text}`);
   }

@@ -28,6 +28,9 @@ export interface RestOptions {
   readonly connectTimeoutMs: number;
   /** PVs `POST /pvs/{pv}` may hold open. */
   readonly maxPvs: number;
+  /** Longest set timeout a client may ask for, and sets that may wait for completion at once. */
+  readonly maxSetTimeoutMs: number;
+  readonly maxPendingSets: number;
   readonly maxBodyBytes: number;
   /** The sockets, for `GET /websockets`: path and description. */
   readonly sockets: readonly { readonly path: string; readonly description: string }[];
@@ -52,8 +55,14 @@ function route(handlers: Readonly<Record<string, Handler>>, log: Logger): Route 
   };
 }
 
-/** The last path segment, decoded: `/api/v1/pvs/SIM%3Am1` -> `SIM:m1`. */
-const lastSegment = (url: URL) => decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf("/") + 1));
+/** The last path segment, decoded: `/api/v1/pvs/SIM%3Am1` -> `SIM:m1`; a malformed escape is a 400. */
+function lastSegment(url: URL): string {
+  try {
+    return decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf("/") + 1));
+  } catch {
+    throw new BodyError(400, "Malformed percent-encoding in the path");
+  }
+}
 
 /** FastAPI's 422 body for a body that does not match its model. */
 function invalidBody(response: ServerResponse, body: unknown, problems: readonly [string, string][]): void {
@@ -71,6 +80,7 @@ function setBody(
   response: ServerResponse,
   body: unknown,
   key: "device" | "pv",
+  maxTimeoutS: number,
   extra: readonly string[] = [],
 ): { name: string; value: SetValue; timeout: number | undefined; fields: Record<string, unknown> } | undefined {
   const b = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
@@ -78,8 +88,11 @@ function setBody(
   if (typeof b[key] !== "string" || b[key] === "") problems.push([key, "Field required: a non-empty string"]);
   if (!isSetValue(b.set_value)) problems.push(["set_value", "Field required: a string or a number"]);
   const timeout = b.timeout ?? undefined;
-  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout <= 0)) {
-    problems.push(["timeout", "Input should be a positive integer (seconds)"]);
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout <= 0 || timeout > maxTimeoutS)
+  ) {
+    problems.push(["timeout", `Input should be a positive integer of seconds, at most ${maxTimeoutS}`]);
   }
   for (const field of extra) {
     if (b[field] !== undefined && b[field] !== null && typeof b[field] !== "string") {
@@ -142,6 +155,20 @@ async function deviceInfo(hub: Hub, device: Device, timeoutMs: number): Promise<
 
 export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
   const { hub, registry, log } = o;
+  /** Sets waiting for completion, all REST clients together. */
+  let pendingSets = 0;
+  /** Runs a put, unless `maxPendingSets` are already waiting (then 429 and undefined). */
+  function boundedPut(response: ServerResponse, topic: string, value: SetValue, timeoutMs: number) {
+    if (pendingSets >= o.maxPendingSets) {
+      sendJson(response, 429, { detail: `At most ${o.maxPendingSets} sets may wait for completion at once` });
+      return undefined;
+    }
+    pendingSets++;
+    return hub.put(topic, value, timeoutMs).finally(() => {
+      pendingSets--;
+    });
+  }
+
   /** PVs connected by `POST /pvs/{pv}` or `PUT /pvs`, held open: the real server's `pv_dict`. */
   const pvs = new Map<string, { subscription: Subscription; last: Sample | undefined }>();
 
@@ -226,7 +253,7 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
 
   const setDevice: Handler = async (request, response) => {
     const body = await readJsonBody(request, o.maxBodyBytes);
-    const set = setBody(response, body, "device", ["component"]);
+    const set = setBody(response, body, "device", o.maxSetTimeoutMs / 1000, ["component"]);
     if (!set || (await refusedByQueueServer(response, o.queueServer))) return;
     const device = registry.get(set.name);
     if (!device) {
@@ -260,7 +287,8 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
     const topic = (target.signals[target.setpoint] as Device["signals"][number]).pv;
     const shown = pyStr(set.value);
     const fields = { device: set.name, component, value: set.value };
-    const put = hub.put(topic, set.value, (set.timeout ?? 30) * 1000);
+    const put = boundedPut(response, topic, set.value, (set.timeout ?? 30) * 1000);
+    if (!put) return;
     if (set.timeout === undefined) {
       put.catch((e: unknown) => log.warn({ err: (e as Error).message, device: targetName }, "REST set failed"));
       sendJson(response, 200, {
@@ -318,14 +346,16 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
 
   const setPv: Handler = async (request, response) => {
     const body = await readJsonBody(request, o.maxBodyBytes);
-    const set = setBody(response, body, "pv");
+    const set = setBody(response, body, "pv", o.maxSetTimeoutMs / 1000);
     if (!set || (await refusedByQueueServer(response, o.queueServer))) return;
     if (!(await connectPv(set.name))) {
       sendJson(response, 408, { "408 Error": `Device ${set.name} is not connected` });
       return;
     }
+    const put = boundedPut(response, set.name, set.value, (set.timeout ?? 1) * 1000);
+    if (!put) return;
     try {
-      await hub.put(set.name, set.value, (set.timeout ?? 1) * 1000);
+      await put;
       sendJson(response, 200, { "200": `Instruction accepted, set value of ${set.name} to ${pyStr(set.value)}.` });
     } catch (e) {
       log.warn({ err: (e as Error).message, pv: set.name }, "REST set failed");

@@ -50,6 +50,8 @@ interface Held {
   retry: NodeJS.Timeout | undefined;
   /** The client was told a signal was not found (once, however many retries follow). */
   reported: boolean;
+  /** Why it was let go while subscribeSafely requests waited for it, if not for want of a connection. */
+  droppedBecause?: string;
 }
 
 const MAX_SAFELY_TIMEOUT_S = 60;
@@ -64,6 +66,10 @@ export class OphydSession implements Session, WatchOwner {
   readonly #lagging = new Set<SignalWatch>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #pendingSets = 0;
+  /** subscribeSafely requests waiting, on every name. */
+  #waiting = 0;
+  /** The queue-server checks of this socket's sets, in order, so that its writes keep their order. */
+  #setOrder: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(connection: Connection, hub: Hub, targets: Targets, options: OphydSocketOptions) {
@@ -85,7 +91,7 @@ export class OphydSession implements Session, WatchOwner {
         case "subscribe":
         case "subscribeSafely":
         case "subscribeReadOnly":
-          void this.#subscribe(message);
+          this.#subscribe(message).catch((e: unknown) => this.#unexpected(e));
           return;
         case "unsubscribe":
           this.#unsubscribe(message.names, message.list);
@@ -95,12 +101,18 @@ export class OphydSession implements Session, WatchOwner {
           this.#send({ message: this.#targets.words.refreshed });
           return;
         case "set":
-          void this.#set(message.name, message.value, message.timeout);
+          this.#set(message.name, message.value, message.timeout).catch((e: unknown) => this.#unexpected(e));
           return;
       }
     } catch (e) {
-      this.#send({ error: e instanceof OphydError ? e.message : `Unexpected error: ${(e as Error).message}` });
+      if (e instanceof OphydError) this.#send({ error: e.message });
+      else this.#unexpected(e);
     }
+  }
+
+  /** A failure no check foresaw: the client hears of it as the real server says it; the socket goes on. */
+  #unexpected(e: unknown): void {
+    this.#send({ error: `Unexpected error: ${(e as Error).message}` });
   }
 
   onClose(): void {
@@ -141,6 +153,11 @@ export class OphydSession implements Session, WatchOwner {
     for (const name of names) {
       const held = this.#held.get(name);
       if (!held) continue;
+      if (held.holders === 0) {
+        held.droppedBecause = "redefined while connecting"; // the waiting subscribeSafely answers so
+        this.#drop(held);
+        continue;
+      }
       const resolved = this.#targets.resolve(name);
       if (isUnresolved(resolved)) {
         this.#drop(held);
@@ -156,7 +173,7 @@ export class OphydSession implements Session, WatchOwner {
       }
       next.holders = held.holders;
       next.writers = held.writers;
-      void this.#announce(next);
+      this.#announce(next).catch((e: unknown) => this.#unexpected(e));
     }
   }
 
@@ -180,25 +197,26 @@ export class OphydSession implements Session, WatchOwner {
     const already: string[] = [];
     const failed: Record<string, unknown>[] = [];
     const key = this.#targets.keys.single;
+    const names = [...new Set(message.names)];
     const outcomes = await Promise.all(
-      message.names.map(async (name) => {
+      names.map(async (name) => {
         const outcome = await this.#hold(name, readOnly, waitMs, message.list);
         if (outcome === "subscribed") subscribed.push(name as string);
         else if (outcome === "already") already.push(name as string);
-        else failed.push({ [key]: name, error: outcome.error });
+        else failed.push({ [key]: typeof name === "string" ? name : null, error: outcome.error });
         return outcome;
       }),
     );
     if (!message.list) {
       const [outcome] = outcomes;
-      const name = message.names[0] as string;
+      const name = names[0] as string;
       if (outcome === "subscribed") this.#send({ message: words.subscribed(name) });
       else if (outcome === "already") this.#send({ message: `Already subscribed to ${name}` });
       else if (outcome) this.#send({ error: outcome.error, ...outcome.extra });
     }
-    message.names.forEach((name, i) => {
+    names.forEach((name, i) => {
       const held = typeof name === "string" ? this.#held.get(name) : undefined;
-      if (held && outcomes[i] === "subscribed") void this.#announce(held);
+      if (held && outcomes[i] === "subscribed") this.#announce(held).catch((e: unknown) => this.#unexpected(e));
       else if (held && outcomes[i] === "already") for (const watch of held.watches) watch.resend();
     });
     if (message.list) this.#send({ action: "subscribe", subscribed, already_subscribed: already, failed });
@@ -227,11 +245,18 @@ export class OphydSession implements Session, WatchOwner {
       held = opened;
     }
     if (waitMs !== undefined && !held.watches.every((w) => w.ready)) {
+      if (this.#waiting >= this.#options.maxSubscriptions) {
+        if (held.holders === 0 && held.waiting === 0) this.#drop(held);
+        return { error: this.#failure(name, "too many subscribeSafely requests are waiting on this connection") };
+      }
       held.waiting++;
+      this.#waiting++;
       const connected = await this.#waitForConnection(held, waitMs);
       held.waiting--;
+      this.#waiting--;
       if (this.#closed) return { error: "closed" };
-      if (!connected) {
+      if (held.droppedBecause) return { error: this.#failure(name, held.droppedBecause) };
+      if (!connected || this.#held.get(name) !== held) {
         if (held.holders === 0 && held.waiting === 0) this.#drop(held);
         const seconds = (waitMs / 1000).toFixed(2);
         return { error: this.#failure(name, `Failed to connect to ${name} within ${seconds} sec`) };
@@ -341,7 +366,7 @@ export class OphydSession implements Session, WatchOwner {
     for (const name of names) {
       const held = typeof name === "string" ? this.#held.get(name) : undefined;
       if (!held || held.holders === 0) {
-        notSubscribed.push(name);
+        notSubscribed.push(typeof name === "string" ? name : null);
         continue;
       }
       // Which holder leaves is not said: write access stays while read-write holders may remain.
@@ -356,7 +381,8 @@ export class OphydSession implements Session, WatchOwner {
       return;
     }
     const [name] = names;
-    this.#send({ message: unsubscribed.length > 0 ? `Unsubscribed from ${name}` : `Not subscribed to ${pyStr(name)}` });
+    const shown = typeof name === "string" ? name : pyStr(name);
+    this.#send({ message: unsubscribed.length > 0 ? `Unsubscribed from ${name}` : `Not subscribed to ${shown}` });
   }
 
   async #set(name: unknown, value: unknown, timeout: unknown): Promise<void> {
@@ -395,11 +421,15 @@ export class OphydSession implements Session, WatchOwner {
     }
     this.#pendingSets++;
     try {
-      const refusal = await this.#options.refuseSet?.();
+      const check = this.#setOrder.then(() => this.#options.refuseSet?.());
+      this.#setOrder = check.catch(() => undefined);
+      const refusal = await check;
       if (refusal) {
         this.#send(typeof refusal.detail === "string" ? { error: refusal.detail } : { ...refusal.detail });
         return;
       }
+      // The check took time: the socket, or this subscription, may be gone.
+      if (this.#closed || this.#held.get(name) !== held || held.holders === 0) return;
       await this.#hub.put(topic, request.value, request.timeoutMs);
       const done = words.setDone(name, shown);
       if (done) this.#send(done);

@@ -33,10 +33,10 @@ export function checkSet(
   maxTimeoutMs: number,
 ): SetRequest | { error: string } {
   let value = raw.value;
-  const notNumber = { error: `Value must be a number. Could not set value of ${name} to ${pyStr(value)}` };
+  const notNumber = () => ({ error: `Value must be a number. Could not set value of ${name} to ${pyStr(value)}` });
   if (typeof value === "string") {
     const n = numericString(value);
-    if (n === "invalid") return notNumber;
+    if (n === "invalid") return notNumber();
     if (n !== undefined) value = n;
   } else if (typeof value === "boolean") {
     value = value ? 1 : 0;
@@ -44,9 +44,9 @@ export function checkSet(
     // beamgate's addition: arrays for array PVs (the real server refuses every list).
     const numbers = value.length > 0 && value.every((v) => typeof v === "number" && Number.isFinite(v));
     const strings = value.length > 0 && value.every((v) => typeof v === "string");
-    if (!isArrayMeta(meta) || !(numbers || strings)) return notNumber;
+    if (!isArrayMeta(meta) || !(numbers || strings)) return notNumber();
   } else if (typeof value !== "number") {
-    return notNumber;
+    return notNumber();
   }
   const timeout = raw.timeout === undefined ? DEFAULT_SET_TIMEOUT_S : raw.timeout;
   if (typeof timeout !== "number" || !(timeout > 0) || timeout * 1000 > maxTimeoutMs) {

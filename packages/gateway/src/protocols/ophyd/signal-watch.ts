@@ -87,7 +87,7 @@ export class SignalWatch implements Subscriber {
 
   /** Sends the meta and value frames again (a duplicate subscribe). */
   resend(): void {
-    if (!this.ready) return;
+    if (!this.ready || !this.#announced) return;
     this.#sendMeta();
     this.sendValue();
   }
@@ -96,7 +96,7 @@ export class SignalWatch implements Subscriber {
   sendValue(): void {
     const last = this.last;
     this.#holding = false;
-    if (!this.ready || !last || this.frames !== "all") return;
+    if (!this.ready || !last || !this.#announced || this.frames !== "all") return;
     const group = this.#group;
     const access = group ? { ...this.access, connected: group.connected, writeAccess: group.writeAccess } : this.access;
     const body = valueBody(last, this.meta, access);

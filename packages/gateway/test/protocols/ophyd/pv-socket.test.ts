@@ -281,6 +281,24 @@ describe("/api/v1/pv-socket", () => {
     assert.deepEqual(await c.next((m) => m.message !== undefined), { message: "Refreshed all PVs" });
   });
 
+  it("survives hostile values: deeply nested names and values are answered, never echoed whole", async () => {
+    const c = await connect();
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    c.send(`{"action":"subscribe","pvs":[${deep}, "T:free", "T:free"]}`);
+    assert.deepEqual(await c.next((m) => m.action === "subscribe"), {
+      action: "subscribe",
+      subscribed: ["T:free"],
+      already_subscribed: [],
+      failed: [{ pv: null, error: "A PV name must be a non-empty string" }],
+    });
+    c.send(`{"action":"set","pv":"T:free","value":${deep}}`);
+    const { error } = await c.next((m) => m.error !== undefined);
+    assert.match(error, /^Value must be a number\. Could not set value of T:free to \[\[\[/);
+    assert.ok(error.length < 300, "the value is cut");
+    c.send({ action: "refresh" });
+    await c.next((m) => m.message === "Refreshed all PVs");
+  });
+
   it("sets with completion: numeric strings become numbers, no ack, the value arrives as value frames", async () => {
     const c = await connect();
     c.send({ action: "subscribe", pv: "T:ao" });

@@ -134,9 +134,13 @@ export class CameraFeed implements LaneHost {
     }
   }
 
+  /**
+   * A lane stays for the feed's lifetime, even empty: a client toggling back and forth then finds
+   * the lane with its encoding underway, rather than a new lane starting one more (at most one
+   * encoding runs and one array waits per lane, so the work and memory a client can cause are bounded).
+   */
   #leaveLane(client: CameraClient, lane: Lane): void {
     lane.clients.delete(client);
-    if (lane.clients.size === 0) this.#lanes.delete(lane.log);
   }
 
   *#watches(): Iterable<TopicWatch> {
@@ -164,7 +168,7 @@ export class CameraFeed implements LaneHost {
   #newArray(event: DataEvent): void {
     this.arrays++;
     if (!this.#settings) return;
-    for (const lane of this.#lanes.values()) lane.submit(event);
+    for (const lane of this.#lanes.values()) if (lane.clients.size > 0) lane.submit(event);
   }
 
   /** Recomputes the settings frame; clients get it only when it changed. */

@@ -45,7 +45,7 @@ export class CameraSession implements Session, CameraClient {
     this.#feeds = feeds;
     this.#options = options;
     this.#log = log;
-    this.#initTimer = setTimeout(() => void this.#start(DEFAULT_CAMERA_PVS), options.initTimeoutMs);
+    this.#initTimer = setTimeout(() => this.#begin(DEFAULT_CAMERA_PVS), options.initTimeoutMs);
     connection.onDrain = () => {
       const held = this.#held;
       this.#held = undefined;
@@ -64,7 +64,7 @@ export class CameraSession implements Session, CameraClient {
         this.fail(e instanceof InitError ? e.message : String(e));
         return;
       }
-      void this.#start(pvs);
+      this.#begin(pvs);
       return;
     }
     if (isBinary || this.#state === "closed") return;
@@ -98,6 +98,10 @@ export class CameraSession implements Session, CameraClient {
     this.#connection.sendText(pyJson({ error }));
     this.#connection.flush(); // close() drops what is still queued
     this.#connection.close();
+  }
+
+  #begin(pvs: CameraPvs): void {
+    this.#start(pvs).catch((e: unknown) => this.fail(`Unexpected error: ${(e as Error).message}`));
   }
 
   async #start(pvs: CameraPvs): Promise<void> {
