@@ -3,5 +3,6 @@
 export * from "./doc-section.js";
 export * from "./ipc.js";
 export * from "./machine.js";
+export * from "./run.js";
 export * from "./run-info.js";
 export * from "./table.js";

@@ -6,9 +6,9 @@
  * docs/benchmarks.md. Every step is bounded; the run stops by itself. Flags: `options.ts`.
  */
 import { mkdirSync } from "node:fs";
-import { codeVersion, commandLine, describeMachine, writeDocSection } from "@beamgate/bench-kit";
+import { readFlags, runBench, runRecord, writeDocSection } from "@beamgate/bench-kit";
 import { type Measurement, measure } from "./measure.js";
-import { HELP, type Options, parseOptions } from "./options.js";
+import { HELP, parseOptions } from "./options.js";
 import { consoleReport, markdownReport, type Run } from "./report.js";
 import { PAIRINGS } from "./scenarios.js";
 
@@ -17,23 +17,9 @@ const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);
 const RUN_LIMIT_MS = 5 * 60_000;
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`bench:ca: ${(e as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+  const options = readFlags("bench:ca", HELP, parseOptions);
+  if (!options) return;
   const started = Date.now();
-  setTimeout(() => {
-    process.stderr.write(`bench:ca: still running after ${RUN_LIMIT_MS / 60_000} min; giving up\n`);
-    process.exit(1);
-  }, RUN_LIMIT_MS).unref();
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   const results: { scenario: (typeof options.scenarios)[number]; measurements: Measurement[] }[] = [];
   for (const s of options.scenarios) {
@@ -46,11 +32,13 @@ async function main(): Promise<void> {
     results.push({ scenario: s, measurements });
   }
   const run: Run = {
-    machine: describeMachine(),
-    command: commandLine("packages/epics-ca/dist/bench/ingest.js", ["bench", "bench:ca"]),
-    code: codeVersion(new URL("..", DOC), "packages/epics-ca/src"),
-    date: new Date().toISOString(),
-    seconds: (Date.now() - started) / 1000,
+    ...runRecord({
+      repoRoot: new URL("..", DOC),
+      sources: "packages/epics-ca/src",
+      script: "packages/epics-ca/dist/bench/ingest.js",
+      npmScripts: ["bench", "bench:ca"],
+      started,
+    }),
     timing: options.timing,
     results,
   };
@@ -61,7 +49,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench:ca failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1); // the exit handler of ipc.ts kills any child still running
-});
+runBench("bench:ca", RUN_LIMIT_MS, main);

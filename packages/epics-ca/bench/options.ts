@@ -1,5 +1,6 @@
 /** The ingest bench's command-line options (`npm run bench:ca -- [options]`) and their help text. */
 import { parseArgs } from "node:util";
+import { numberFlag } from "@beamgate/bench-kit";
 import { READERS, type Reader, type Scenario, SERVERS, type Server, scenarios } from "./scenarios.js";
 
 export const HELP = `Usage: npm run bench:ca -- [options]
@@ -53,12 +54,8 @@ export function parseOptions(args: readonly string[]): Options {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  const number = (name: string, fallback: number, min: number, max: number) => {
-    const raw = values[name as keyof typeof values];
-    const n = typeof raw === "string" ? Number(raw) : fallback;
-    if (!(n >= min && n <= max)) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-    return n;
-  };
+  const number = (name: string, fallback: number, min: number, max: number) =>
+    numberFlag(values, name, fallback, min, max);
   const all = scenarios(
     Math.round(number("pvs", 2000, 1, 50_000)),
     number("hz", 100, 0.1, 10_000),

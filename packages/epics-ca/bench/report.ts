@@ -4,7 +4,7 @@
  * machine, command, method, scenarios, results with the ratio to the raw-socket baseline, and the
  * target with pass or fail.
  */
-import { type Machine, markdownTable, type Table, textTable } from "@beamgate/bench-kit";
+import { markdownTable, type RunRecord, recordHeader, type Table, textTable } from "@beamgate/bench-kit";
 import type { Measurement } from "./measure.js";
 import { HELP, type Timing } from "./options.js";
 import { offeredPerSecond, type Reader, type Scenario, type Server } from "./scenarios.js";
@@ -14,13 +14,7 @@ export interface ScenarioResult {
   readonly measurements: readonly Measurement[];
 }
 
-export interface Run {
-  readonly machine: Machine;
-  readonly command: string;
-  /** The commit measured. */
-  readonly code: string;
-  readonly date: string;
-  readonly seconds: number;
+export interface Run extends RunRecord {
   readonly timing: Timing;
   readonly results: readonly ScenarioResult[];
 }
@@ -264,29 +258,16 @@ export function consoleReport(run: Run): string {
 
 /** The "Channel Access ingest" section of docs/benchmarks.md. */
 export function markdownReport(run: Run): string {
-  const { machine: m, timing: t } = run;
+  const { timing: t } = run;
   const notes = caveats(run);
   return [
-    "# Channel Access ingest",
-    "",
-    `Written by \`packages/epics-ca/bench/ingest.ts\` from one run on ${run.date.slice(0, 10)}. Do not edit by hand: run the command again. (\`npm run bench:ca\` rewrites this section only; \`npm run bench\` the fan-out section, then this one.)`,
-    "",
-    "## Machine",
-    "",
-    `- CPU: ${m.cpuModel}, ${m.cores} cores (nproc)`,
-    `- Memory: ${m.memoryGiB} GiB`,
-    `- Node: ${m.node}`,
-    `- OS: ${m.kernel}`,
-    "",
-    "## Command",
-    "",
-    `Commit ${run.code}, from the repository root:`,
-    "",
-    "```sh",
-    run.command,
-    "```",
-    "",
-    `The run took ${fixed(run.seconds, 0)} s. Each window lasted ${t.windowSeconds} s, starting ${t.warmupSeconds} s after every monitor had received its first value.`,
+    ...recordHeader(
+      "Channel Access ingest",
+      "packages/epics-ca/bench/ingest.ts",
+      run,
+      `Each window lasted ${t.windowSeconds} s, starting ${t.warmupSeconds} s after every monitor had received its first value.`,
+      "(`npm run bench:ca` rewrites this section only; `npm run bench` the fan-out section, then this one.)",
+    ),
     "",
     "## Method",
     "",

@@ -141,7 +141,7 @@ function layoutOf(cls: DbrClass, base: DbrBase): Pick<DbrLayout, "fields" | "val
   const units: Field = { name: "units", kind: "units", offset: 4 };
   switch (base) {
     case "STRING":
-      // "not implemented; use struct_dbr_sts_string" (db_access.h)
+      // EPICS defines no GR or CTRL string structure (db_access.h points to struct_dbr_sts_string): they carry the STS layout.
       return { fields: STATUS, valueOffset: STS_VALUE_OFFSET.STRING };
     case "ENUM":
       return {

@@ -1,5 +1,5 @@
 /** The camera bench's results as text for the terminal and as the Markdown of docs/benchmarks.md. */
-import { type Machine, markdownTable, type Table, textTable } from "@beamgate/bench-kit";
+import { markdownTable, type RunRecord, recordHeader, type Table, textTable } from "@beamgate/bench-kit";
 import type { Baseline, CameraSetup, ServerSample } from "./camera-server.js";
 
 export interface ScenarioResult {
@@ -17,12 +17,7 @@ export interface ScenarioResult {
   readonly settings: string;
 }
 
-export interface CameraRun {
-  readonly machine: Machine;
-  readonly command: string;
-  readonly code: string;
-  readonly date: string;
-  readonly seconds: number;
+export interface CameraRun extends RunRecord {
   readonly setup: CameraSetup;
   readonly jpegQuality: number;
   readonly threads: number;
@@ -124,28 +119,14 @@ export function consoleReport(run: CameraRun): string {
 }
 
 export function markdownReport(run: CameraRun): string {
-  const m = run.machine;
   const b = run.baseline;
-  return `# Camera-socket benchmark
-
-Written by \`packages/gateway/bench/camera.ts\` from one run on ${run.date.slice(0, 10)}. Do not edit by hand: run the command again.
-
-## Machine
-
-- CPU: ${m.cpuModel}, ${m.cores} cores (nproc)
-- Memory: ${m.memoryGiB} GiB
-- Node: ${m.node}
-- OS: ${m.kernel}
-
-## Command
-
-Commit ${run.code}, from the repository root:
-
-\`\`\`sh
-${run.command}
-\`\`\`
-
-The run took ${fixed(run.seconds, 0)} s. Each scenario was measured for ${run.windowSeconds} s, starting ${run.warmupSeconds} s after its viewers connected.
+  const header = recordHeader(
+    "Camera-socket benchmark",
+    "packages/gateway/bench/camera.ts",
+    run,
+    `Each scenario was measured for ${run.windowSeconds} s, starting ${run.warmupSeconds} s after its viewers connected.`,
+  ).join("\n");
+  return `${header}
 
 ## Method
 

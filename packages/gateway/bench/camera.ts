@@ -5,7 +5,7 @@
  * CPU and its event loop, against the cost of encoding the same frame with sharp alone, prints a
  * table and writes the camera section of docs/benchmarks.md. Bounded in time; stops by itself.
  */
-import { codeVersion, commandLine, describeMachine, forkChild, writeDocSection } from "@beamgate/bench-kit";
+import { forkChild, runBench, runRecord, writeDocSection } from "@beamgate/bench-kit";
 import { Viewers } from "./camera-clients.js";
 import { type CameraRun, consoleReport, markdownReport, type ScenarioResult } from "./camera-report.js";
 import type { Baseline, CameraSetup, ServerSample } from "./camera-server.js";
@@ -31,10 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const write = !process.argv.includes("--no-write");
   const started = Date.now();
-  setTimeout(() => {
-    process.stderr.write(`bench: still running after ${RUN_LIMIT_MS / 60_000} min; giving up\n`);
-    process.exit(1);
-  }, RUN_LIMIT_MS).unref();
 
   const ioc = await forkChild(new URL("./camera-ioc.js", import.meta.url));
   const server = await forkChild(new URL("./camera-server.js", import.meta.url));
@@ -60,11 +56,13 @@ async function main(): Promise<void> {
       results.push(await measure(server, ioc.pid, server.pid, url, s.clients, s.hz));
     }
     const run: CameraRun = {
-      machine: describeMachine(),
-      command: commandLine("packages/gateway/dist/bench/camera.js", ["bench", "bench:camera"]),
-      code: codeVersion(new URL("..", DOC), "packages/gateway/src"),
-      date: new Date().toISOString(),
-      seconds: (Date.now() - started) / 1000,
+      ...runRecord({
+        repoRoot: new URL("..", DOC),
+        sources: "packages/gateway/src",
+        script: "packages/gateway/dist/bench/camera.js",
+        npmScripts: ["bench", "bench:camera"],
+        started,
+      }),
       setup: SETUP,
       jpegQuality,
       threads,
@@ -123,7 +121,4 @@ async function measure(
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench("bench:camera", RUN_LIMIT_MS, main);

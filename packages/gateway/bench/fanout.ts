@@ -4,10 +4,10 @@
  * measurement, prints a table, and writes the fan-out section of docs/benchmarks.md. Every phase
  * is bounded; the run stops by itself. Flags: `options.ts`.
  */
-import { codeVersion, commandLine, describeMachine, writeDocSection } from "@beamgate/bench-kit";
+import { readFlags, runBench, runRecord, writeDocSection } from "@beamgate/bench-kit";
 import { type IdleResult, runIdle } from "./idle.js";
 import { type LoadResult, runLoad } from "./load.js";
-import { HELP, type Options, parseOptions } from "./options.js";
+import { HELP, parseOptions } from "./options.js";
 import { consoleReport, markdownReport } from "./report.js";
 
 const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);
@@ -15,23 +15,9 @@ const DOC = new URL("../../../../docs/benchmarks.md", import.meta.url);
 const RUN_LIMIT_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`bench: ${(e as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+  const options = readFlags("bench", HELP, parseOptions);
+  if (!options) return;
   const started = Date.now();
-  setTimeout(() => {
-    process.stderr.write(`bench: still running after ${RUN_LIMIT_MS / 60_000} min; giving up\n`);
-    process.exit(1);
-  }, RUN_LIMIT_MS).unref();
   const loads: LoadResult[] = [];
   for (const s of options.scenarios) {
     process.stderr.write(`${s.name}: ${s.clients} clients × ${s.pvs} PVs at ${s.hz} Hz ...\n`);
@@ -43,11 +29,13 @@ async function main(): Promise<void> {
     idle = await runIdle(options.idleConnections);
   }
   const run = {
-    machine: describeMachine(),
-    command: commandLine("packages/gateway/dist/bench/fanout.js", ["bench", "bench:fanout"]),
-    code: codeVersion(new URL("..", DOC), "packages/gateway/src"),
-    date: new Date().toISOString(),
-    seconds: (Date.now() - started) / 1000,
+    ...runRecord({
+      repoRoot: new URL("..", DOC),
+      sources: "packages/gateway/src",
+      script: "packages/gateway/dist/bench/fanout.js",
+      npmScripts: ["bench", "bench:fanout"],
+      started,
+    }),
     timing: options.timing,
     loads,
     idle,
@@ -59,7 +47,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1); // the exit handler of ipc.ts kills any child still running
-});
+runBench("bench", RUN_LIMIT_MS, main);

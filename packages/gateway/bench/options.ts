@@ -1,5 +1,6 @@
 /** The benchmark's command-line options (`npm run bench:fanout -- [options]`; `npm run bench` runs it with no options, then the CA bench) and their help text. */
 import { parseArgs } from "node:util";
+import { numberFlag } from "@beamgate/bench-kit";
 import type { Timing } from "./load.js";
 import { type LoadScenario, QUICK_SCENARIOS, SCENARIOS } from "./scenarios.js";
 
@@ -39,12 +40,8 @@ export function parseOptions(args: readonly string[]): Options {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  const number = (name: string, fallback: number, min: number, max: number) => {
-    const raw = values[name as keyof typeof values];
-    const n = typeof raw === "string" ? Number(raw) : fallback;
-    if (!(n >= min && n <= max)) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-    return n;
-  };
+  const number = (name: string, fallback: number, min: number, max: number) =>
+    numberFlag(values, name, fallback, min, max);
   const names = values.only?.split(",").map((n) => n.trim()) ?? [
     ...(values.quick ? QUICK_SCENARIOS : SCENARIOS.map((s) => s.name)),
     "idle",

@@ -4,7 +4,7 @@
  * the baseline, idle memory, and the targets with pass or fail.
  */
 
-import { type Machine, markdownTable, type Table, textTable } from "@beamgate/bench-kit";
+import { markdownTable, type RunRecord, recordHeader, type Table, textTable } from "@beamgate/bench-kit";
 import type { Window } from "./client-pool.js";
 import type { IdleResult } from "./idle.js";
 import { type LoadResult, PROBES, type Timing } from "./load.js";
@@ -12,13 +12,7 @@ import { HELP } from "./options.js";
 import { PATHS, type Source } from "./scenarios.js";
 import { checkTargets, ratio, type TargetCheck } from "./targets.js";
 
-export interface Run {
-  readonly machine: Machine;
-  readonly command: string;
-  /** The commit measured. */
-  readonly code: string;
-  readonly date: string;
-  readonly seconds: number;
+export interface Run extends RunRecord {
   readonly timing: Timing;
   readonly loads: readonly LoadResult[];
   readonly idle: readonly IdleResult[];
@@ -220,30 +214,14 @@ const method = (timing: Timing) => [
 ];
 
 export function markdownReport(run: Run): string {
-  const { machine, timing } = run;
+  const { timing } = run;
   const parts = [
-    "# Fan-out benchmark",
-    "",
-    `Written by \`packages/gateway/bench/fanout.ts\` from one run on ${run.date.slice(0, 10)}. Do not edit by ` +
-      "hand: run the command again.",
-    "",
-    "## Machine",
-    "",
-    `- CPU: ${machine.cpuModel}, ${machine.cores} cores (nproc)`,
-    `- Memory: ${machine.memoryGiB} GiB`,
-    `- Node: ${machine.node}`,
-    `- OS: ${machine.kernel}`,
-    "",
-    "## Command",
-    "",
-    `Commit ${run.code}, from the repository root:`,
-    "",
-    "```sh",
-    run.command,
-    "```",
-    "",
-    `The run took ${fixed(run.seconds, 0)} s. Each server was measured for ${timing.windowSeconds} s, starting ` +
-      `${timing.warmupSeconds} s after its last client was subscribed.`,
+    ...recordHeader(
+      "Fan-out benchmark",
+      "packages/gateway/bench/fanout.ts",
+      run,
+      `Each server was measured for ${timing.windowSeconds} s, starting ${timing.warmupSeconds} s after its last client was subscribed.`,
+    ),
     "",
     "## Method",
     "",
