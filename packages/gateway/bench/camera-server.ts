@@ -22,6 +22,8 @@ import {
 import { asDataType, type DataType } from "../src/protocols/ophyd/camera/data-types.js";
 import { encodeJpeg } from "../src/protocols/ophyd/camera/encoder.js";
 import { normalizeImage } from "../src/protocols/ophyd/camera/normalize.js";
+import { ProxyTrust } from "../src/security/forwarded.js";
+import { OriginPolicy } from "../src/security/origins.js";
 import { HttpServer } from "../src/transport/http-server.js";
 
 export interface CameraSetup {
@@ -94,7 +96,15 @@ answerRequests({
     const log = createLogger("silent");
     const gateway = await startGateway(config, log, env);
     camera = cameraSocketProtocol(gateway.hub, {}, log);
-    const server = new HttpServer({ limits: config.limits, log, adapters: [camera], routes: new Map() });
+    const server = new HttpServer({
+      limits: config.limits,
+      log,
+      adapters: [camera],
+      routes: new Map(),
+      guard: gateway.guard,
+      proxy: new ProxyTrust(""),
+      origins: new OriginPolicy([]),
+    });
     const { port } = await server.listen("127.0.0.1", 0);
     put = (name, value) => gateway.hub.put(name, value, 10_000);
     let last: DataEvent | undefined;

@@ -10,12 +10,23 @@ interface ErrorSpec {
   readonly message: string;
   /** WebSocket close code when this error ends a connection. */
   readonly closeCode?: number;
+  /** HTTP status when this error refuses a request or an upgrade. */
+  readonly httpStatus?: number;
 }
 
 export const ERRORS = {
   BG_ERR_CONFIG_INVALID: { message: "Invalid configuration" },
   BG_ERR_CONFIG_FILE: { message: "Cannot read the configuration file" },
   BG_ERR_CLI_USAGE: { message: "Invalid command line" },
+  BG_ERR_CONFIG_INSECURE: { message: "Refusing to listen beyond loopback without authentication" },
+
+  BG_ERR_AUTH_REQUIRED: { message: "Authentication required", closeCode: 4001, httpStatus: 401 },
+  BG_ERR_AUTH_INVALID: { message: "Invalid credentials", closeCode: 4003, httpStatus: 401 },
+  BG_ERR_AUTH_EXPIRED: { message: "Credentials expired", closeCode: 4001, httpStatus: 401 },
+  BG_ERR_AUTH_REVOKED: { message: "API key revoked", closeCode: 4001, httpStatus: 401 },
+  BG_ERR_AUTH_TIMEOUT: { message: "No credentials within the time allowed", closeCode: 4001 },
+  BG_ERR_AUTH_FORBIDDEN: { message: "Not allowed", closeCode: 4003, httpStatus: 403 },
+  BG_ERR_ORIGIN_FORBIDDEN: { message: "Origin not allowed", httpStatus: 403 },
 
   BG_ERR_TOPIC_INVALID: { message: "Malformed topic name" },
   BG_ERR_TOPIC_NOT_FOUND: { message: "Topic not found" },
@@ -38,6 +49,8 @@ export const ERRORS = {
   BG_ERR_LIMIT_SUBSCRIPTIONS: { message: "Too many subscriptions on this connection" },
   BG_ERR_LIMIT_PENDING_PUTS: { message: "Too many puts waiting for completion on this connection" },
   BG_ERR_LIMIT_FRAME_TOO_LARGE: { message: "Inbound frame too large", closeCode: 1009 },
+  BG_ERR_LIMIT_RATE: { message: "Too many messages per second", closeCode: 1008 },
+  BG_ERR_LIMIT_CONNECTIONS: { message: "Too many connections", closeCode: 1008, httpStatus: 429 },
 
   BG_ERR_CONN_SLOW_CONSUMER: {
     message: "Outbound buffer over its hard limit: the client is not reading",
@@ -63,6 +76,12 @@ export class BeamgateError extends Error {
   get closeCode(): number | undefined {
     const spec: ErrorSpec = ERRORS[this.code];
     return spec.closeCode;
+  }
+
+  /** The HTTP status for this error when it refuses a request (400 when the catalogue gives none). */
+  get httpStatus(): number {
+    const spec: ErrorSpec = ERRORS[this.code];
+    return spec.httpStatus ?? 400;
   }
 }
 

@@ -2,6 +2,7 @@
  * Assembles a gateway from its configuration: the hub and its sources, the protocol adapters, and
  * the HTTP server. `startGateway` is what `beamgate serve` and the tests run.
  */
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Environment } from "@beamgate/epics-ca";
 import type { Config } from "./config/schema.js";
@@ -18,12 +19,15 @@ import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
 import { queueServerRefusal } from "./protocols/ophyd/queue-server.js";
 import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
+import { checkExposure } from "./security/exposure.js";
+import { ProxyTrust } from "./security/forwarded.js";
+import { Guard } from "./security/guard.js";
+import { OriginPolicy, parseOrigins } from "./security/origins.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
 import { startChannelAccess } from "./sources/ca/channel-access.js";
 import { LocSource } from "./sources/loc/source.js";
 import { SimSource } from "./sources/sim/source.js";
-import { getRoute, HttpServer, type Route, sendJson } from "./transport/http-server.js";
-import { OriginPolicy, parseOrigins } from "./transport/origins.js";
+import { HttpServer, publicRoute, type Route, sendJson } from "./transport/http-server.js";
 import { VERSION } from "./version.js";
 
 export interface Gateway {
@@ -36,6 +40,8 @@ export interface Gateway {
   /** The in-process simulated IOC, when it runs (`ca.simIoc`). */
   readonly simIoc: SimIoc | undefined;
   readonly server: HttpServer;
+  /** Authentication, access rules (`guard.reload()` on SIGHUP) and the audit log. */
+  readonly guard: Guard;
   /** Graceful stop: WebSockets closed with 1001, sources stopped. */
   close(): Promise<void>;
 }
@@ -45,6 +51,9 @@ export async function startGateway(
   log: Logger = createLogger(config.logLevel),
   env: Environment = process.env,
 ): Promise<Gateway> {
+  checkExposure(config);
+  const proxy = new ProxyTrust(config.trustProxy);
+  const tls = readTls(config.tls);
   const devices = new DeviceRegistry(config.ophyd.startupDir);
   if (devices.path !== undefined) {
     try {
@@ -54,6 +63,14 @@ export async function startGateway(
     }
   }
   const channelAccess = await startChannelAccess(config.ca, env, log);
+  const simulated = channelAccess.simIoc ? [config.ca.simIocPrefix, config.ca.simIocCameraPrefix] : [];
+  let guard: Guard;
+  try {
+    guard = await Guard.create(config, log, ["sim://", "loc://", ...simulated.map((p) => `ca://${p}`)]);
+  } catch (e) {
+    await channelAccess.close();
+    throw e;
+  }
   const hub = new Hub({ defaultScheme: config.defaultScheme, ...config.hub });
   hub.addSource(channelAccess.source);
   hub.addSource(new SimSource());
@@ -101,10 +118,10 @@ export async function startGateway(
   let server: HttpServer | undefined;
   const index = { version: VERSION, schemes: hub.schemes, adapters };
   const routes = new Map<string, Route>([
-    ["/", getRoute((req, res) => serveIndex(index, req, res))],
+    ["/", publicRoute((req, res) => serveIndex(index, req, res))],
     [
       "/health",
-      getRoute((_req, res) =>
+      publicRoute((_req, res) =>
         sendJson(res, 200, {
           status: "ok",
           version: VERSION,
@@ -128,15 +145,15 @@ export async function startGateway(
     }),
     ...apiDocsRoutes(VERSION),
   ]);
-  const origins = new OriginPolicy(parseOrigins(config.allowedOrigins));
-  server = new HttpServer({ limits: config.limits, log, adapters, routes, origins });
+  const origins = new OriginPolicy(parseOrigins(config.allowedOrigins), !guard.authenticator.anonymousAllowed);
+  server = new HttpServer({ limits: config.limits, log, adapters, routes, origins, guard, proxy, tls });
   let address: AddressInfo;
   try {
     address = await server.listen(config.host, config.port);
   } catch (e) {
     pvApi.stop();
     hub.close();
-    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
+    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop(), guard.stop()]);
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -144,19 +161,34 @@ export async function startGateway(
   let closing: Promise<void> | undefined;
   return {
     address,
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? "https" : "http"}://${host}:${address.port}`,
     hub,
     devices,
     simIoc: channelAccess.simIoc,
     server: httpServer,
+    guard,
     close() {
       closing ??= (async () => {
         pvApi.stop();
         const sockets = httpServer.close();
         hub.close();
         await Promise.all([sockets, channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
+        await guard.stop();
       })();
       return closing;
     },
   };
+}
+
+/** The certificate and key files, read once at start (a bad path stops start-up with its name). */
+function readTls(tls: Config["tls"]): { cert: Buffer; key: Buffer } | undefined {
+  if (tls.cert === "") return undefined;
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new BeamgateError("BG_ERR_CONFIG_FILE", `cannot read the TLS ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  return { cert: read(tls.cert, "certificate"), key: read(tls.key, "key") };
 }

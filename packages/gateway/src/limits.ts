@@ -18,6 +18,21 @@ export const DEFAULT_LIMITS = {
   heartbeatIntervalMs: 30_000,
   /** How long a closing connection may take to answer the close frame before it is destroyed. */
   closeGraceMs: 1_000,
+  /** Inbound messages per second one connection may send on average (token bucket). */
+  messagesPerSecond: 1_000,
+  /**
+   * Inbound messages one connection may send at once above the average rate: as many as the
+   * subscriptions it may hold, so a display can subscribe one message per PV on opening.
+   */
+  messageBurst: 10_000,
+  /** WebSocket connections open at once from one client address. */
+  maxConnectionsPerIp: 2_048,
+  /** WebSocket connections open at once for one authenticated principal (a user or an API key). */
+  maxConnectionsPerPrincipal: 2_048,
+  /** Time a client has to send its request headers (WebSocket handshakes included). */
+  handshakeTimeoutMs: 10_000,
+  /** Time a WebSocket client without credentials in its handshake has to send its `auth` message. */
+  authTimeoutMs: 10_000,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

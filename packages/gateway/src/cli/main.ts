@@ -5,6 +5,7 @@
 import { BeamgateError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { ca } from "./ca/ca.js";
+import { keys } from "./keys.js";
 import { serve } from "./serve.js";
 import { simIoc } from "./sim-ioc.js";
 
@@ -13,6 +14,7 @@ const HELP = `beamgate ${VERSION}: one gateway streaming live control-system and
 Usage:
   beamgate serve [options]   run the gateway (see: beamgate serve --help)
   beamgate ca COMMAND ...    Channel Access tools: get, put, monitor, info (see: beamgate ca --help)
+  beamgate keys COMMAND ...  API keys: create, list, revoke (see: beamgate keys --help)
   beamgate sim-ioc [options] serve a simulated beamline over Channel Access (see: beamgate sim-ioc --help)
   beamgate --version         print the version
   beamgate --help            print this help
@@ -26,6 +28,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await serve(rest);
       case "ca":
         return await ca(rest);
+      case "keys":
+        return keys(rest);
       case "sim-ioc":
         return await simIoc(rest);
       case "--version":

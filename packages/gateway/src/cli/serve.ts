@@ -19,8 +19,18 @@ Options:
   --sim-ioc MODE          in-process simulated IOC: auto, on or off (default auto: on when
                           EPICS_CA_ADDR_LIST is not set)
   --startup-dir PATH      device file or folder for /api/v1/device-socket (env OAS_STARTUP_DIR)
-  --allowed-origins LIST  browser origins allowed besides beamgate's own and loopback pages
-                          (comma list or JSON array; env BEAMGATE_ALLOWED_ORIGINS or OAS_ALLOWED_ORIGINS)
+  --allowed-origin URL    a browser origin allowed besides beamgate's own and loopback pages
+                          (repeatable; env BEAMGATE_ALLOWED_ORIGINS or OAS_ALLOWED_ORIGINS)
+  --allowed-origins LIST  the same as a comma list or JSON array
+  --api-key KEY           a single API key with every scope (env BEAMGATE_API_KEY)
+  --api-keys-file FILE    the API keys made with 'beamgate keys' (env BEAMGATE_SECURITY_API_KEYS_FILE)
+  --rules FILE            access rules file, reread on SIGHUP and on change (docs/security.md)
+  --audit-file FILE       append the audit log (one JSON line per write) here, not to stderr
+  --insecure-public       allow listening beyond loopback without authentication: read-only
+  --tls-cert FILE         PEM certificate chain: serve https and wss (with --tls-key)
+  --tls-key FILE          PEM private key of --tls-cert
+  --trust-proxy LIST      proxies whose X-Forwarded-* headers are believed (addresses, CIDRs
+                          or "loopback")
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help              print this help
 
@@ -36,6 +46,15 @@ const FLAGS = {
   "sim-ioc": { type: "string" },
   "startup-dir": { type: "string" },
   "allowed-origins": { type: "string" },
+  "allowed-origin": { type: "string", multiple: true },
+  "api-key": { type: "string" },
+  "api-keys-file": { type: "string" },
+  rules: { type: "string" },
+  "audit-file": { type: "string" },
+  "insecure-public": { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "trust-proxy": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -48,11 +67,18 @@ const FLAG_PATHS: Record<string, string> = {
   "sim-ioc": "ca.simIoc",
   "startup-dir": "ophyd.startupDir",
   "allowed-origins": "allowedOrigins",
+  "api-key": "security.apiKey",
+  "api-keys-file": "security.apiKeysFile",
+  rules: "security.rulesFile",
+  "audit-file": "security.auditFile",
+  "tls-cert": "tls.cert",
+  "tls-key": "tls.key",
+  "trust-proxy": "trustProxy",
   "log-level": "logLevel",
 };
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
   } catch (e) {
@@ -68,11 +94,21 @@ export async function serve(argv: readonly string[]): Promise<number> {
     const v = values[flag];
     if (typeof v === "string") flags[path] = v;
   }
+  const origins = values["allowed-origin"] as string[] | undefined;
+  if (origins) flags.allowedOrigins = [flags.allowedOrigins, ...origins].filter(Boolean).join(",");
+  if (values["insecure-public"]) flags["security.insecurePublic"] = "true";
   const config = loadConfig({ file: values.config as string | undefined, env: process.env, flags });
   const log = createLogger(config.logLevel);
   const gateway = await startGateway(config, log);
 
   // Signals are handled before the banner goes out: whoever reads it may signal at once.
+  process.on("SIGHUP", () => {
+    try {
+      gateway.guard.reload();
+    } catch {
+      // Logged by the guard; the previous rules stay.
+    }
+  });
   const stopped = closeOnSignal(() => gateway.close(), {
     stopping: (signal) => log.info({ signal }, "shutting down"),
     tooSlow: () => log.error("shutdown took longer than 2 s; exiting"),

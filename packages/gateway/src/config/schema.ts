@@ -14,7 +14,8 @@ import {
   DEFAULT_PV_API,
   DEFAULT_QUEUE_SERVER,
 } from "../limits.js";
-import { parseOrigins } from "../transport/origins.js";
+import { ProxyTrust } from "../security/forwarded.js";
+import { parseOrigins } from "../security/origins.js";
 
 // Capped at 2^31-1: Node's timers overflow past it, and no size limit needs more.
 const INT32_MAX = 2 ** 31 - 1;
@@ -46,6 +47,99 @@ export const ConfigSchema = z
       .describe(
         "Browser origins (besides beamgate's own and loopback pages) that may call the REST routes and open WebSockets: `https://app.example.org,https://other.example.org`, a JSON array, or `*` for any.",
       ),
+    trustProxy: z
+      .string()
+      .default("")
+      .superRefine((spec, ctx) => {
+        try {
+          new ProxyTrust(spec);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+      })
+      .describe(
+        "Reverse proxies whose `X-Forwarded-For`, `-Proto` and `-Host` headers are believed: a comma list of addresses or CIDR ranges, or `loopback` (empty: none; the peer's own address counts).",
+      ),
+    tls: z
+      .object({
+        cert: z.string().default("").describe("PEM certificate chain file: serve https and wss (with `tls.key`)."),
+        key: z.string().default("").describe("PEM private key file of `tls.cert`."),
+      })
+      .strict()
+      .refine((t) => (t.cert === "") === (t.key === ""), { message: "tls.cert and tls.key go together" })
+      .prefault({}),
+    security: z
+      .object({
+        anonymous: z
+          .enum(["auto", "on", "off"])
+          .default("auto")
+          .describe(
+            "Whether clients without credentials are served (as the `anonymous` principal, under the rules): `auto` when listening on loopback only or with `insecurePublic`, `on`, `off`.",
+          ),
+        insecurePublic: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Allow listening beyond loopback with no authentication configured: everyone reads, nobody writes.",
+          ),
+        apiKey: z
+          .string()
+          .default("")
+          .describe(
+            "A single API key from configuration with every scope (as Tiled's single-user key); clients present it as `Authorization: Apikey KEY`.",
+          ),
+        apiKeysFile: z
+          .string()
+          .default("")
+          .describe(
+            "File of API keys managed with `beamgate keys` (hashed; reread when it changes); empty: no key store.",
+          ),
+        rulesFile: z
+          .string()
+          .default("")
+          .describe(
+            "Access rules file (docs/security.md), reread on SIGHUP and when it changes; empty: the built-in rules (or `rules`).",
+          ),
+        rules: z
+          .string()
+          .default("")
+          .describe("Access rules given inline, in the rules-file syntax, when `rulesFile` is empty."),
+        auditFile: z
+          .string()
+          .default("")
+          .describe("File the audit log (one JSON line per write) is appended to; empty: standard error."),
+        jwt: z
+          .object({
+            secret: z.string().default("").describe("HS256 secret that signs bearer tokens (JWT)."),
+            jwksFile: z
+              .string()
+              .default("")
+              .describe("JWKS file of the public keys (RS*, ES*, EdDSA) that sign bearer tokens."),
+            jwksUrl: z
+              .string()
+              .default("")
+              .describe("JWKS URL of the identity provider's public keys (fetched and cached)."),
+            issuer: z.string().default("").describe("Required `iss` claim of bearer tokens (empty: not checked)."),
+            audience: z.string().default("").describe("Required `aud` claim of bearer tokens (empty: not checked)."),
+            userClaim: z.string().default("sub").describe("Claim naming the user."),
+            groupsClaim: z
+              .string()
+              .default("groups")
+              .describe("Claim listing the user's groups (an array or a space-separated string)."),
+            scopesClaim: z
+              .string()
+              .default("scope")
+              .describe("Claim listing the token's scopes (`read`, `write`; an array or a space-separated string)."),
+            defaultScopes: z
+              .string()
+              .default("read")
+              .describe("Scopes of a token without the scopes claim (comma list)."),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     defaultScheme: z
       .enum(SCHEMES)
       .default("ca")
@@ -95,6 +189,30 @@ export const ConfigSchema = z
         closeGraceMs: positiveInt(
           DEFAULT_LIMITS.closeGraceMs,
           "How long a closing socket may take to answer the close frame before it is destroyed, in ms.",
+        ),
+        messagesPerSecond: positiveInt(
+          DEFAULT_LIMITS.messagesPerSecond,
+          "Inbound messages per second one WebSocket connection may send on average; past it a message is refused with `BG_ERR_LIMIT_RATE`, and a connection that goes on is closed with 1008.",
+        ),
+        messageBurst: positiveInt(
+          DEFAULT_LIMITS.messageBurst,
+          "Inbound messages one connection may send at once above the average rate (the token bucket's size).",
+        ),
+        maxConnectionsPerIp: positiveInt(
+          DEFAULT_LIMITS.maxConnectionsPerIp,
+          "WebSocket connections open at once from one client address; more are refused with 429.",
+        ),
+        maxConnectionsPerPrincipal: positiveInt(
+          DEFAULT_LIMITS.maxConnectionsPerPrincipal,
+          "WebSocket connections open at once for one user or API key (anonymous clients count per address only); more are refused with 429.",
+        ),
+        handshakeTimeoutMs: positiveInt(
+          DEFAULT_LIMITS.handshakeTimeoutMs,
+          "Time a client has to send its request headers, WebSocket handshakes included, in ms.",
+        ),
+        authTimeoutMs: positiveInt(
+          DEFAULT_LIMITS.authTimeoutMs,
+          "Time a WebSocket client that brought no credentials (where they are needed) has to send its `auth` message before it is closed with 4001, in ms.",
         ),
       })
       .strict()

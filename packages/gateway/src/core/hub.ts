@@ -4,6 +4,7 @@
  * It knows no wire format and no connection.
  */
 import { BeamgateError } from "../errors.js";
+import { type AccessCheck, ScopedHub } from "./scoped-hub.js";
 import type { Source } from "./source.js";
 import { type Subscriber, Subscription } from "./subscription.js";
 import { Topic } from "./topic.js";
@@ -45,6 +46,16 @@ export class Hub {
   /** Number of topics open upstream (lingering ones included). */
   get topicCount(): number {
     return this.#topics.size;
+  }
+
+  /** The canonical URI of a topic name (`SIM:m1` -> `ca://SIM:m1`); throws BG_ERR_TOPIC_* as `subscribe` would. */
+  canonical(name: string): string {
+    return this.#resolve(name).uri;
+  }
+
+  /** This hub as seen by one principal: every subscription and put is checked by `access` first. */
+  as(access: AccessCheck): ScopedHub {
+    return new ScopedHub(this, access);
   }
 
   /** Whether a topic is open upstream (lingering included). */

@@ -15,7 +15,11 @@ export interface TopicSnapshot {
   error: BeamgateError | undefined;
 }
 
-export async function snapshot(hub: Hub, names: readonly string[], timeoutMs: number): Promise<TopicSnapshot[]> {
+export async function snapshot(
+  hub: Pick<Hub, "subscribe">,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<TopicSnapshot[]> {
   const subscriptions: Subscription[] = [];
   let wake: (() => void) | undefined;
   const states: TopicSnapshot[] = names.map((name) => ({

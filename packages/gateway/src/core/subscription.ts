@@ -16,6 +16,8 @@ export class Subscription {
   readonly subscriber: Subscriber;
   #topic: Topic | undefined;
   readonly #release: (subscription: Subscription, topic: Topic) => void;
+  /** Called once when the subscription ends, however it ends (a scoped hub drops its access hold). */
+  onClosed: (() => void) | undefined;
 
   constructor(topic: Topic, subscriber: Subscriber, release: (subscription: Subscription, topic: Topic) => void) {
     this.#topic = topic;
@@ -51,12 +53,24 @@ export class Subscription {
     if (!topic) return;
     this.#topic = undefined;
     this.#release(this, topic);
+    this.onClosed?.();
   }
 
   /** The hub ended the topic underneath this subscription. */
   end(error: BeamgateError): void {
     if (!this.#topic) return;
     this.#topic = undefined;
+    this.onClosed?.();
+    this.subscriber.onEnd(error);
+  }
+
+  /** Ends the subscription from outside (access withdrawn): the topic is let go and the subscriber told why. */
+  revoke(error: BeamgateError): void {
+    const topic = this.#topic;
+    if (!topic) return;
+    this.#topic = undefined;
+    this.#release(this, topic);
+    this.onClosed?.();
     this.subscriber.onEnd(error);
   }
 

@@ -58,11 +58,12 @@ export class Connection {
   #closing = false;
   #onDrain: (() => void) | undefined;
 
-  constructor(ws: WebSocket, socket: Socket, limits: ConnectionLimits) {
+  /** `remoteAddress`: the client's address (a trusted proxy's client); the peer's by default. */
+  constructor(ws: WebSocket, socket: Socket, limits: ConnectionLimits, remoteAddress = socket.remoteAddress ?? "") {
     this.ws = ws;
     this.#socket = socket;
     this.#limits = limits;
-    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remoteAddress = remoteAddress;
     ws.on("pong", () => {
       this.awaitingPong = false;
     });

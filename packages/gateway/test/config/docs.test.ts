@@ -45,14 +45,15 @@ describe("documentation in step with the code", () => {
     assert.deepEqual(rows(between(docs("configuration.md"), "options")), rows(optionsTable()));
   });
 
-  it("docs/errors.md lists exactly the codes of the catalogue, with their close codes", () => {
+  it("docs/errors.md lists exactly the codes of the catalogue, with their close codes and HTTP statuses", () => {
     const text = docs("errors.md");
     const documented = rows(text)
       .filter((cells) => cells[0]?.startsWith("`BG_ERR_"))
-      .map((cells) => [cells[0]?.slice(1, -1), cells[1]]);
+      .map((cells) => [cells[0]?.slice(1, -1), cells[1], cells[2]]);
     const catalogue = Object.entries(ERRORS).map(([code, spec]) => [
       code,
       "closeCode" in spec ? String(spec.closeCode) : "",
+      "httpStatus" in spec ? String(spec.httpStatus) : "",
     ]);
     assert.deepEqual(documented, catalogue);
   });

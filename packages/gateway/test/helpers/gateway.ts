@@ -1,4 +1,8 @@
-/** Starts a real gateway on a free loopback port for a test, with configuration overrides. */
+/**
+ * Starts a real gateway on a free loopback port for a test, with configuration overrides. Unless
+ * the test gives `security`, anonymous clients may read and write everything: tests of the
+ * security defaults give `security: {}`.
+ */
 import { type Config, ConfigSchema } from "../../src/config/schema.js";
 import { type Gateway, startGateway } from "../../src/gateway.js";
 import { createLogger } from "../../src/log.js";
@@ -15,6 +19,7 @@ export async function startTestGateway(
     logLevel: "silent",
     ...overrides,
     ca: { simIoc: "off", ...overrides.ca },
+    security: overrides.security ?? { rules: "ALLOW ANY *" },
   });
   const gateway = await startGateway(config, createLogger("silent"), env);
   return Object.assign(gateway, { wsUrl: gateway.url.replace(/^http/, "ws") });

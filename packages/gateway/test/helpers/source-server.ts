@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS } from "../../src/limits.js";
 import { createLogger } from "../../src/log.js";
 import { HttpServer } from "../../src/transport/http-server.js";
 import type { ProtocolAdapter } from "../../src/transport/protocol.js";
+import { openSecurity } from "./security.js";
 import { TestSource } from "./test-source.js";
 
 export function testHub(): { hub: Hub; source: TestSource } {
@@ -40,6 +41,7 @@ export async function startSourceServer(
     log: createLogger("silent"),
     routes: new Map(),
     adapters: [protocol],
+    ...(await openSecurity()),
   });
   const { port } = await server.listen("127.0.0.1", 0);
   return {

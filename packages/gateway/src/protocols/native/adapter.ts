@@ -21,7 +21,8 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
       }
       return undefined;
     },
-    accept(connection, url) {
+    queryToken: true,
+    accept(connection, url, _request, access) {
       const envelope = ENVELOPES[url.searchParams.get("envelope_format") ?? "json"] as (typeof ENVELOPES)[string];
       connection.send(
         envelope.message({
@@ -40,7 +41,7 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
           },
         }),
       );
-      return new NativeSession(connection, hub, envelope, options);
+      return new NativeSession(connection, hub.as(access), envelope, options);
     },
   };
 }

@@ -3,7 +3,7 @@
  * Client mistakes come back as `error` messages (with the message's id when it had one); the
  * connection stays open.
  */
-import type { Hub } from "../../core/hub.js";
+import type { ScopedHub } from "../../core/scoped-hub.js";
 import { asBeamgateError, BeamgateError, type ErrorCode } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Session } from "../../transport/protocol.js";
@@ -29,11 +29,12 @@ export interface NativeOptions {
 const PUT_STATUS: Partial<Record<ErrorCode, string>> = {
   BG_ERR_PUT_TIMEOUT: "timeout",
   BG_ERR_PUT_READ_ONLY: "refused",
+  BG_ERR_AUTH_FORBIDDEN: "refused",
 };
 
 export class NativeSession implements Session {
   readonly #connection: Connection;
-  readonly #hub: Hub;
+  readonly #hub: ScopedHub;
   readonly #envelope: Envelope;
   readonly #options: NativeOptions;
   readonly #streams = new Map<MessageId, Stream>();
@@ -41,7 +42,7 @@ export class NativeSession implements Session {
   #pendingPuts = 0;
   #resumeTurn = 0;
 
-  constructor(connection: Connection, hub: Hub, envelope: Envelope, options: NativeOptions) {
+  constructor(connection: Connection, hub: ScopedHub, envelope: Envelope, options: NativeOptions) {
     this.#connection = connection;
     this.#hub = hub;
     this.#envelope = envelope;
@@ -88,6 +89,10 @@ export class NativeSession implements Session {
         this.#send(message.id === undefined ? { type: "pong" } : { type: "pong", id: message.id });
         return;
     }
+  }
+
+  refuse(error: BeamgateError): void {
+    this.#error(error, undefined);
   }
 
   onClose(): void {

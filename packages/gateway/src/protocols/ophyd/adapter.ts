@@ -10,7 +10,7 @@ export function pvSocketProtocol(hub: Hub, options: OphydSocketOptions): Protoco
   return {
     path: "/api/v1/pv-socket",
     description: "ophyd-websocket pv-socket: subscribe, subscribeSafely, subscribeReadOnly, unsubscribe, set, refresh",
-    accept: (connection) => new OphydSession(connection, hub, PV_TARGETS, options),
+    accept: (connection, _url, _request, access) => new OphydSession(connection, hub.as(access), PV_TARGETS, options),
   };
 }
 
@@ -24,11 +24,12 @@ export function deviceSocketProtocol(hub: Hub, registry: DeviceRegistry, options
   return {
     path: "/api/v1/device-socket",
     description: "ophyd-websocket device-socket: the devices of the device files, per signal, with set",
-    accept(connection) {
-      const session = new OphydSession(connection, hub, targets, options);
+    accept(connection, _url, _request, access) {
+      const session = new OphydSession(connection, hub.as(access), targets, options);
       sessions.add(session);
       return {
         onMessage: (data, isBinary) => session.onMessage(data, isBinary),
+        refuse: (error) => session.refuse(error),
         onClose: () => {
           sessions.delete(session);
           session.onClose();

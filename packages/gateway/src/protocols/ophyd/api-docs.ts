@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { getRoute, type Route } from "../../transport/http-server.js";
+import { publicRoute, type Route } from "../../transport/http-server.js";
 import { openApiDocument } from "./openapi.js";
 
 /** The swagger-ui-dist files the page loads, and their content types. */
@@ -57,13 +57,13 @@ export function apiDocsRoutes(version: string): Array<[string, Route]> {
   ].join("; ");
   const assets = Object.entries(ASSETS).map(([file, type]): [string, Route] => {
     const body = readAsset(dir, file);
-    return [`/docs/assets/${file}`, getRoute((_req, res) => send(res, body, type, CACHE_FOREVER))];
+    return [`/docs/assets/${file}`, publicRoute((_req, res) => send(res, body, type, CACHE_FOREVER))];
   });
   return [
-    ["/openapi.json", getRoute((_req, res) => send(res, spec, "application/json", ALWAYS_CHECK))],
+    ["/openapi.json", publicRoute((_req, res) => send(res, spec, "application/json", ALWAYS_CHECK))],
     [
       "/docs",
-      getRoute((_req, res) => {
+      publicRoute((_req, res) => {
         res.setHeader("content-security-policy", csp);
         send(res, page, "text/html; charset=utf-8", ALWAYS_CHECK);
       }),

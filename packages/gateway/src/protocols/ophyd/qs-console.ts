@@ -16,6 +16,9 @@ export interface QsConsoleOptions {
 }
 
 const TOPIC = "QS_Console";
+
+/** The name the access rules know the console by (it is not a hub topic: one ZeroMQ feed for all). */
+export const QS_CONSOLE_TOPIC = "console://queue-server";
 /** Console lines are short; a larger payload is a misbehaving publisher and is dropped. */
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** `fatal` rejects invalid UTF-8; `ignoreBOM` keeps a BOM, so the text is the payload unchanged. */
@@ -126,13 +129,20 @@ export function qsConsoleProtocol(options: QsConsoleOptions, log: Logger): Proto
   return {
     path: "/api/v1/qs-console-socket",
     description: "ophyd-websocket qs-console-socket: the Bluesky Queue Server console output, one JSON line per frame",
-    accept(connection) {
+    authorize(access) {
+      access.require("read", QS_CONSOLE_TOPIC);
+    },
+    accept(connection, _url, _request, access) {
       connections.add(connection);
       ensureOpen();
+      const release = access.hold(QS_CONSOLE_TOPIC, (error) => connection.close(error));
       return {
         // ophyd-websocket logs client text and ignores it.
         onMessage: () => log.debug({ remote: connection.remoteAddress }, "qs-console: ignored a client message"),
+        // The console has no error message of its own: a refused message is dropped like any other.
+        refuse: () => {},
         onClose: () => {
+          release();
           connections.delete(connection);
           if (connections.size === 0) close();
         },

@@ -6,14 +6,15 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Hub } from "../../core/hub.js";
+import type { ScopedHub } from "../../core/scoped-hub.js";
 import { snapshot, type TopicSnapshot } from "../../core/snapshot.js";
 import type { Subscription } from "../../core/subscription.js";
 import type { Sample } from "../../core/values.js";
 import { componentAt, type Device, expandDevice, OPHYD_CLASSES } from "../../devices/definition.js";
 import type { DeviceRegistry } from "../../devices/registry.js";
-import { asBeamgateError } from "../../errors.js";
+import { asBeamgateError, BeamgateError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { type Route, sendJson } from "../../transport/http-server.js";
+import { type Route, sendError, sendJson } from "../../transport/http-server.js";
 import { BodyError, readJsonBody } from "../../transport/json-body.js";
 import { ophydValue } from "./frames.js";
 import { pyStr } from "./python-text.js";
@@ -36,16 +37,24 @@ export interface RestOptions {
   readonly sockets: readonly { readonly path: string; readonly description: string }[];
 }
 
-type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+/** Handles a request; `hub` is the hub as the caller's principal sees it. */
+type Handler = (request: IncomingMessage, response: ServerResponse, url: URL, hub: ScopedHub) => Promise<void>;
 
-/** A route over several methods; a handler's unexpected failure answers 500 rather than hanging. */
-function route(handlers: Readonly<Record<string, Handler>>, log: Logger): Route {
+/**
+ * A route over several methods; a refusal by the access rules answers 403, a handler's unexpected
+ * failure 500 rather than hanging.
+ */
+function route(hub: Hub, handlers: Readonly<Record<string, Handler>>, log: Logger): Route {
   return {
     methods: Object.keys(handlers),
-    handle(request, response, url) {
-      (handlers[request.method ?? ""] as Handler)(request, response, url).catch((e: unknown) => {
+    handle(request, response, url, access) {
+      (handlers[request.method ?? ""] as Handler)(request, response, url, hub.as(access)).catch((e: unknown) => {
         if (e instanceof BodyError) {
           sendJson(response, e.status, { detail: e.message });
+          return;
+        }
+        if (e instanceof BeamgateError && e.code === "BG_ERR_AUTH_FORBIDDEN") {
+          sendError(response, e);
           return;
         }
         log.error({ err: e }, "REST route failed");
@@ -116,7 +125,7 @@ async function refusedByQueueServer(response: ServerResponse, options: QueueServ
 const snapshotValue = (s: TopicSnapshot) => (s.sample ? ophydValue(s.sample.value, s.meta) : null);
 
 /** What `GET /devices/{name}` says of a device, read now: ophyd's `describe()` and `read()`. */
-async function deviceInfo(hub: Hub, device: Device, timeoutMs: number): Promise<Record<string, unknown>> {
+async function deviceInfo(hub: ScopedHub, device: Device, timeoutMs: number): Promise<Record<string, unknown>> {
   const shown = device.signals.filter((s) => s.frames !== "none");
   const states = await snapshot(
     hub,
@@ -158,7 +167,7 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
   /** Sets waiting for completion, all REST clients together. */
   let pendingSets = 0;
   /** Runs a put, unless `maxPendingSets` are already waiting (then 429 and undefined). */
-  function boundedPut(response: ServerResponse, topic: string, value: SetValue, timeoutMs: number) {
+  function boundedPut(response: ServerResponse, hub: ScopedHub, topic: string, value: SetValue, timeoutMs: number) {
     if (pendingSets >= o.maxPendingSets) {
       sendJson(response, 429, { detail: `At most ${o.maxPendingSets} sets may wait for completion at once` });
       return undefined;
@@ -173,7 +182,7 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
   const pvs = new Map<string, { subscription: Subscription; last: Sample | undefined }>();
 
   /** Holds a PV open once it has connected within the connection timeout; false if it did not. */
-  async function connectPv(name: string): Promise<boolean> {
+  async function connectPv(hub: ScopedHub, name: string): Promise<boolean> {
     if (pvs.has(name)) return true;
     const [state] = await snapshot(hub, [name], o.connectTimeoutMs);
     if (!state?.status.connected || pvs.has(name) || pvs.size >= o.maxPvs) return pvs.has(name);
@@ -233,28 +242,31 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
     });
   };
 
-  const getDevice: Handler = async (_request, response, url) => {
+  const readable = (hub: ScopedHub, device: Device) => device.signals.every((s) => hub.may("read", s.pv));
+
+  const getDevice: Handler = async (_request, response, url, hub) => {
     const name = lastSegment(url);
     const device = registry.get(name);
     if (!device) {
       sendJson(response, 404, { error: `Device '${name}' not found in registry` });
       return;
     }
+    for (const signal of device.signals) hub.require("read", signal.pv);
     sendJson(response, 200, await deviceInfo(hub, device, o.connectTimeoutMs));
   };
 
-  const devicesInfo: Handler = async (_request, response) => {
-    const names = registry.names;
+  const devicesInfo: Handler = async (_request, response, _url, hub) => {
+    const names = registry.names.filter((name) => readable(hub, registry.get(name) as Device));
     const infos = await Promise.all(
       names.map((name) => deviceInfo(hub, registry.get(name) as Device, o.connectTimeoutMs)),
     );
     sendJson(response, 200, { devices: Object.fromEntries(names.map((n, i) => [n, infos[i]])), count: names.length });
   };
 
-  const setDevice: Handler = async (request, response) => {
+  const setDevice: Handler = async (request, response, _url, hub) => {
     const body = await readJsonBody(request, o.maxBodyBytes);
     const set = setBody(response, body, "device", o.maxSetTimeoutMs / 1000, ["component"]);
-    if (!set || (await refusedByQueueServer(response, o.queueServer))) return;
+    if (!set) return;
     const device = registry.get(set.name);
     if (!device) {
       sendJson(response, 404, {
@@ -285,9 +297,11 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
       return;
     }
     const topic = (target.signals[target.setpoint] as Device["signals"][number]).pv;
+    hub.require("write", topic);
+    if (await refusedByQueueServer(response, o.queueServer)) return;
     const shown = pyStr(set.value);
     const fields = { device: set.name, component, value: set.value };
-    const put = boundedPut(response, topic, set.value, (set.timeout ?? 30) * 1000);
+    const put = boundedPut(response, hub, topic, set.value, (set.timeout ?? 30) * 1000);
     if (!put) return;
     if (set.timeout === undefined) {
       put.catch((e: unknown) => log.warn({ err: (e as Error).message, device: targetName }, "REST set failed"));
@@ -313,13 +327,15 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
     }
   };
 
-  const listPvs: Handler = async (_request, response) => {
-    if (pvs.size === 0) sendJson(response, 404, { "404 Error": "No devices found" });
-    else sendJson(response, 200, { "PV List": [...pvs.keys()] });
+  const listPvs: Handler = async (_request, response, _url, hub) => {
+    const names = [...pvs.keys()].filter((name) => hub.may("read", name));
+    if (names.length === 0) sendJson(response, 404, { "404 Error": "No devices found" });
+    else sendJson(response, 200, { "PV List": names });
   };
 
-  const readPv: Handler = async (_request, response, url) => {
+  const readPv: Handler = async (_request, response, url, hub) => {
     const name = lastSegment(url);
+    hub.require("read", name);
     const held = pvs.get(name);
     if (!held) {
       sendJson(response, 404, { "404 Error": `PV ${name} not found` });
@@ -329,9 +345,10 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
     sendJson(response, 200, { [name]: { value, timestamp: held.last ? held.last.timestamp / 1000 : null } });
   };
 
-  const addPv: Handler = async (request, response, url) => {
+  const addPv: Handler = async (request, response, url, hub) => {
     request.resume();
     const name = lastSegment(url);
+    hub.require("read", name);
     if (pvs.has(name)) {
       sendJson(response, 409, { "409 Error": `PV ${name} already exists, duplicate connections not allowed` });
       return;
@@ -340,19 +357,21 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
       sendJson(response, 429, { "429 Error": `At most ${o.maxPvs} PVs may be connected through the REST API` });
       return;
     }
-    if (await connectPv(name)) sendJson(response, 201, { "201": `PV ${name} is connected` });
+    if (await connectPv(hub, name)) sendJson(response, 201, { "201": `PV ${name} is connected` });
     else sendJson(response, 408, { "408 Error": `Device ${name} is not connected` });
   };
 
-  const setPv: Handler = async (request, response) => {
+  const setPv: Handler = async (request, response, _url, hub) => {
     const body = await readJsonBody(request, o.maxBodyBytes);
     const set = setBody(response, body, "pv", o.maxSetTimeoutMs / 1000);
-    if (!set || (await refusedByQueueServer(response, o.queueServer))) return;
-    if (!(await connectPv(set.name))) {
+    if (!set) return;
+    hub.require("write", set.name);
+    if (await refusedByQueueServer(response, o.queueServer)) return;
+    if (!(await connectPv(hub, set.name))) {
       sendJson(response, 408, { "408 Error": `Device ${set.name} is not connected` });
       return;
     }
-    const put = boundedPut(response, set.name, set.value, (set.timeout ?? 1) * 1000);
+    const put = boundedPut(response, hub, set.name, set.value, (set.timeout ?? 1) * 1000);
     if (!put) return;
     try {
       await put;
@@ -387,13 +406,13 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
   };
 
   return [
-    ["/api/v1/load-devices", route({ POST: loadDevices }, log)],
-    ["/api/v1/devices", route({ GET: listDevices, PUT: setDevice }, log)],
-    ["/api/v1/devices/*", route({ GET: getDevice }, log)],
-    ["/api/v1/devices-info", route({ GET: devicesInfo }, log)],
-    ["/api/v1/pvs", route({ GET: listPvs, PUT: setPv }, log)],
-    ["/api/v1/pvs/*", route({ GET: readPv, POST: addPv }, log)],
-    ["/api/v1/queue-server/status", route({ GET: queueStatus }, log)],
-    ["/api/v1/websockets", route({ GET: websockets }, log)],
+    ["/api/v1/load-devices", route(hub, { POST: loadDevices }, log)],
+    ["/api/v1/devices", route(hub, { GET: listDevices, PUT: setDevice }, log)],
+    ["/api/v1/devices/*", route(hub, { GET: getDevice }, log)],
+    ["/api/v1/devices-info", route(hub, { GET: devicesInfo }, log)],
+    ["/api/v1/pvs", route(hub, { GET: listPvs, PUT: setPv }, log)],
+    ["/api/v1/pvs/*", route(hub, { GET: readPv, POST: addPv }, log)],
+    ["/api/v1/queue-server/status", route(hub, { GET: queueStatus }, log)],
+    ["/api/v1/websockets", route(hub, { GET: websockets }, log)],
   ];
 }

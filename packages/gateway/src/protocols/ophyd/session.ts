@@ -7,7 +7,7 @@
  * and subscribed again every `retryNotFoundMs`, so that an IOC started later is picked up, as
  * ophyd's would be.
  */
-import type { Hub } from "../../core/hub.js";
+import type { ScopedHub } from "../../core/scoped-hub.js";
 import { asBeamgateError, type BeamgateError } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Session } from "../../transport/protocol.js";
@@ -58,7 +58,7 @@ const MAX_SAFELY_TIMEOUT_S = 60;
 
 export class OphydSession implements Session, WatchOwner {
   readonly #connection: Connection;
-  readonly #hub: Hub;
+  readonly #hub: ScopedHub;
   readonly #targets: Targets;
   readonly #options: OphydSocketOptions;
   readonly #held = new Map<string, Held>();
@@ -72,7 +72,7 @@ export class OphydSession implements Session, WatchOwner {
   #setOrder: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(connection: Connection, hub: Hub, targets: Targets, options: OphydSocketOptions) {
+  constructor(connection: Connection, hub: ScopedHub, targets: Targets, options: OphydSocketOptions) {
     this.#connection = connection;
     this.#hub = hub;
     this.#targets = targets;
@@ -113,6 +113,10 @@ export class OphydSession implements Session, WatchOwner {
   /** A failure no check foresaw: the client hears of it as the real server says it; the socket goes on. */
   #unexpected(e: unknown): void {
     this.#send({ error: `Unexpected error: ${(e as Error).message}` });
+  }
+
+  refuse(error: BeamgateError): void {
+    this.#send({ error: error.message });
   }
 
   onClose(): void {

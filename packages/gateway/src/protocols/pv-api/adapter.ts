@@ -21,11 +21,12 @@ export function pvApiProtocol(hub: Hub, options: PvApiProtocolOptions): Protocol
   return {
     path: "/ws",
     description: "PV streaming API: subscribe/unsubscribe by pv_names, batched updates, heartbeats",
-    accept(connection) {
-      const session = new PvApiSession(connection, hub, options);
+    accept(connection, _url, _request, access) {
+      const session = new PvApiSession(connection, hub.as(access), options);
       connections.add(connection);
       return {
         onMessage: (data, isBinary) => session.onMessage(data, isBinary),
+        refuse: (error) => session.refuse(error),
         onClose: () => {
           connections.delete(connection);
           session.onClose();

@@ -4,7 +4,7 @@
  * While the connection lags, the batch is held back and keeps only the latest value per PV; the
  * next batch then says how many values it skipped.
  */
-import type { Hub } from "../../core/hub.js";
+import type { ScopedHub } from "../../core/scoped-hub.js";
 import type { Sample } from "../../core/values.js";
 import { asBeamgateError, type BeamgateError } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
@@ -22,7 +22,7 @@ export interface PvApiOptions {
 
 export class PvApiSession implements Session, WatchOwner {
   readonly #connection: Connection;
-  readonly #hub: Hub;
+  readonly #hub: ScopedHub;
   readonly #options: PvApiOptions;
   readonly #watches = new Map<string, PvWatch>();
   readonly #dirty = new Set<PvWatch>();
@@ -32,7 +32,7 @@ export class PvApiSession implements Session, WatchOwner {
   #held = false;
   #skipped = 0;
 
-  constructor(connection: Connection, hub: Hub, options: PvApiOptions) {
+  constructor(connection: Connection, hub: ScopedHub, options: PvApiOptions) {
     this.#connection = connection;
     this.#hub = hub;
     this.#options = options;
@@ -63,6 +63,10 @@ export class PvApiSession implements Session, WatchOwner {
       if (!(e instanceof PvApiError)) throw e;
       this.#error(e.message);
     }
+  }
+
+  refuse(error: BeamgateError): void {
+    this.#error(error.message);
   }
 
   onClose(): void {
@@ -232,6 +236,8 @@ function failureText(name: string, error: BeamgateError): string {
       return `PV not found: ${name}`;
     case "BG_ERR_TOPIC_INVALID":
       return `PV not found: ${name} (${error.message})`;
+    case "BG_ERR_AUTH_FORBIDDEN":
+      return `PV ${name}: ${error.message}`;
     default:
       return `PV ${name} unavailable: ${error.message}`;
   }

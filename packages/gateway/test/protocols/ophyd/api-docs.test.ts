@@ -14,6 +14,7 @@ import { createLogger } from "../../../src/log.js";
 import { apiDocsRoutes } from "../../../src/protocols/ophyd/api-docs.js";
 import { HttpServer } from "../../../src/transport/http-server.js";
 import { launchChromium, skipWithoutChromium } from "../../helpers/browser.js";
+import { openSecurity } from "../../helpers/security.js";
 
 // In CI (.ci/run installs it) a missing browser is a failure, not a reason to skip.
 
@@ -76,6 +77,7 @@ describe("API docs: /openapi.json and /docs", () => {
       limits: { ...DEFAULT_LIMITS },
       log: createLogger("silent"),
       adapters: [],
+      ...(await openSecurity()),
       routes: new Map(apiDocsRoutes("9.8.7")),
     });
     port = (await server.listen("127.0.0.1", 0)).port;

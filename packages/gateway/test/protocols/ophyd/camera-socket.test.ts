@@ -15,6 +15,7 @@ import { type CameraSocketAdapter, cameraSocketProtocol } from "../../../src/pro
 import type { Connection } from "../../../src/transport/connection.js";
 import { HttpServer } from "../../../src/transport/http-server.js";
 import { startTestGateway } from "../../helpers/gateway.js";
+import { openSecurity } from "../../helpers/security.js";
 import { CameraClient, type Received } from "./camera-client.js";
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
@@ -37,7 +38,7 @@ describe("/api/v1/camera-socket", () => {
     camera = cameraSocketProtocol(gw.hub, { initTimeoutMs: 500 }, log);
     // Small outbound limits, so that a client that stops reading lags within a second or two.
     const limits = { ...DEFAULT_LIMITS, outboundSoftLimitBytes: SOFT_LIMIT, outboundHardLimitBytes: 4 * SOFT_LIMIT };
-    server = new HttpServer({ limits, log, adapters: [camera], routes: new Map() });
+    server = new HttpServer({ limits, log, adapters: [camera], routes: new Map(), ...(await openSecurity()) });
     const { port } = await server.listen("127.0.0.1", 0);
     url = `ws://127.0.0.1:${port}/api/v1/camera-socket`;
     // Acquire=1 completes when acquisition ends (never, in Continuous mode): not awaited.

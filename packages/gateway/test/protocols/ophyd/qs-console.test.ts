@@ -12,6 +12,7 @@ import { Publisher } from "zeromq";
 import { DEFAULT_LIMITS } from "../../../src/limits.js";
 import { qsConsoleProtocol } from "../../../src/protocols/ophyd/qs-console.js";
 import { HttpServer } from "../../../src/transport/http-server.js";
+import { openSecurity } from "../../helpers/security.js";
 import { type Message, TestClient } from "../../helpers/ws-client.js";
 
 const PATH = "/api/v1/qs-console-socket";
@@ -139,7 +140,13 @@ async function setup(t: TestContext, port: number, host = "127.0.0.1") {
   const logs: Message[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const adapter = qsConsoleProtocol({ host, port }, log);
-  const server = new HttpServer({ limits: { ...DEFAULT_LIMITS }, log, adapters: [adapter], routes: new Map() });
+  const server = new HttpServer({
+    limits: { ...DEFAULT_LIMITS },
+    log,
+    adapters: [adapter],
+    routes: new Map(),
+    ...(await openSecurity()),
+  });
   const address = await server.listen("127.0.0.1", 0);
   t.after(async () => {
     await server.close();

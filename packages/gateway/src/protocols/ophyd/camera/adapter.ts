@@ -68,7 +68,7 @@ export function cameraSocketProtocol(
     path: "/api/v1/camera-socket",
     description: "ophyd-websocket camera-socket: areaDetector images as binary JPEG frames",
     feeds,
-    accept: (connection) => new CameraSession(connection, feedOf, o, log),
+    accept: (connection, _url, _request, access) => new CameraSession(connection, feedOf, o, log, hub.as(access)),
     stop: () => pool.close(),
   };
 }

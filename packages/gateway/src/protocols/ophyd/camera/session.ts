@@ -6,9 +6,14 @@
  * switches this socket only (the real server switches every socket) and is answered with
  * `{"logNormalization": b}`.
  *
+ * Read access to every PV is checked for this socket's principal before it joins the shared feed,
+ * and held: if the rules withdraw it, the socket gets `{"error": ...}` and closes.
+ *
  * While the connection lags, only the newest JPEG waits for it: a slow client skips frames and
  * never holds a backlog.
  */
+import type { ScopedHub } from "../../../core/scoped-hub.js";
+import { asBeamgateError, type BeamgateError } from "../../../errors.js";
 import type { Logger } from "../../../log.js";
 import type { Connection } from "../../../transport/connection.js";
 import type { Outgoing } from "../../../transport/outgoing.js";
@@ -16,7 +21,7 @@ import type { Session } from "../../../transport/protocol.js";
 import type { CameraFeed } from "./camera-feed.js";
 import type { CameraClient } from "./lane.js";
 import { pyJson } from "./py-json.js";
-import { type CameraPvs, DEFAULT_CAMERA_PVS, InitError, parseInit } from "./settings.js";
+import { type CameraPvs, DEFAULT_CAMERA_PVS, InitError, parseInit, SETTING_KEYS } from "./settings.js";
 
 export interface CameraSessionOptions {
   /** How long the PVs may take to connect before the setup fails (ophyd's default: 1 s). */
@@ -33,6 +38,9 @@ export class CameraSession implements Session, CameraClient {
   readonly #feeds: FeedSource;
   readonly #options: CameraSessionOptions;
   readonly #log: Logger;
+  readonly #hub: ScopedHub;
+  /** Releases of the read access held on the feed's PVs. */
+  #access: (() => void)[] = [];
   #state: "init" | "connecting" | "streaming" | "closed" = "init";
   #feed: CameraFeed | undefined;
   #logNormalization = true;
@@ -40,8 +48,9 @@ export class CameraSession implements Session, CameraClient {
   #held: Outgoing | undefined;
   readonly #initTimer: NodeJS.Timeout;
 
-  constructor(connection: Connection, feeds: FeedSource, options: CameraSessionOptions, log: Logger) {
+  constructor(connection: Connection, feeds: FeedSource, options: CameraSessionOptions, log: Logger, hub: ScopedHub) {
     this.#connection = connection;
+    this.#hub = hub;
     this.#feeds = feeds;
     this.#options = options;
     this.#log = log;
@@ -71,12 +80,17 @@ export class CameraSession implements Session, CameraClient {
     this.#clientMessage(data.toString("utf8"));
   }
 
+  refuse(error: BeamgateError): void {
+    if (this.#state !== "closed") this.#connection.sendText(pyJson({ error: error.message }));
+  }
+
   onClose(): void {
     clearTimeout(this.#initTimer);
     const wasHolding = this.#state === "connecting" || this.#state === "streaming";
     this.#state = "closed";
     this.#held = undefined;
     if (wasHolding) this.#release();
+    for (const release of this.#access.splice(0)) release();
   }
 
   sendText(message: Outgoing): void {
@@ -95,6 +109,7 @@ export class CameraSession implements Session, CameraClient {
     const wasHolding = this.#state === "connecting" || this.#state === "streaming";
     this.#state = "closed";
     if (wasHolding) this.#release();
+    for (const release of this.#access.splice(0)) release();
     this.#connection.sendText(pyJson({ error }));
     this.#connection.flush(); // close() drops what is still queued
     this.#connection.close();
@@ -106,6 +121,14 @@ export class CameraSession implements Session, CameraClient {
 
   async #start(pvs: CameraPvs): Promise<void> {
     if (this.#state !== "init") return;
+    try {
+      for (const name of [pvs.imageArray, ...SETTING_KEYS.map((key) => pvs[key])]) {
+        this.#access.push(this.#hub.watch(name, (error) => this.fail(error.message)).release);
+      }
+    } catch (e) {
+      this.fail(asBeamgateError(e, "BG_ERR_TOPIC_FAILED").message);
+      return;
+    }
     this.#state = "connecting";
     const feed = this.#feeds(pvs);
     feed.hold();

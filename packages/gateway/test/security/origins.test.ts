@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { loadConfig } from "../../src/config/load.js";
-import { parseOrigins } from "../../src/transport/origins.js";
+import { parseOrigins } from "../../src/security/origins.js";
 import { startTestGateway } from "../helpers/gateway.js";
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;

@@ -1,0 +1,91 @@
+/**
+ * The hub as one principal sees it: what protocol adapters are given. Every subscription is
+ * checked for read access and every put for write access on the topic's canonical URI, before the
+ * hub opens anything; puts are audited, and subscriptions are held so that a rules change can
+ * withdraw them. The checks themselves live in `security/` behind `AccessCheck`.
+ */
+import { asBeamgateError, type BeamgateError } from "../errors.js";
+import type { Hub, SubscribeOptions } from "./hub.js";
+import type { Subscriber, Subscription } from "./subscription.js";
+
+export type Action = "read" | "write";
+
+/** The outcome of a put as the audit log records it. */
+export interface PutOutcome {
+  readonly topic: string;
+  readonly value: unknown;
+  /** `ok`, or the error code. */
+  readonly result: string;
+}
+
+export interface AccessCheck {
+  /** Throws BG_ERR_AUTH_FORBIDDEN unless the principal may do `action` on `uri`. */
+  require(action: Action, uri: string): void;
+  /** Keeps `uri` under watch while it is read; `withdraw` is called if the rules stop allowing it. Returns the release. */
+  hold(uri: string, withdraw: (error: BeamgateError) => void): () => void;
+  /** Records a write (allowed or not). */
+  audit(outcome: PutOutcome): void;
+}
+
+export class ScopedHub {
+  readonly #hub: Hub;
+  readonly #access: AccessCheck;
+
+  constructor(hub: Hub, access: AccessCheck) {
+    this.#hub = hub;
+    this.#access = access;
+  }
+
+  get schemes(): string[] {
+    return this.#hub.schemes;
+  }
+
+  subscribe(name: string, subscriber: Subscriber, options: SubscribeOptions = {}): Subscription {
+    const uri = this.require("read", name);
+    // The name as given, not the URI: `loc://x(5)` carries an initial value its URI does not.
+    const subscription = this.#hub.subscribe(name, subscriber, options);
+    if (!subscription.closed) subscription.onClosed = this.#access.hold(uri, (e) => subscription.revoke(e));
+    return subscription;
+  }
+
+  /** Throws BG_ERR_AUTH_FORBIDDEN unless the principal may do `action` on the topic; returns its canonical URI. */
+  require(action: Action, name: string): string {
+    const uri = this.#hub.canonical(name);
+    this.#access.require(action, uri);
+    return uri;
+  }
+
+  /** Whether the principal may do `action` on the topic (false for a malformed name too). */
+  may(action: Action, name: string): boolean {
+    try {
+      this.require(action, name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Checks read access to a topic that is read on this principal's behalf through a shared
+   * subscription (camera feeds), and holds it: `withdraw` is called if access is withdrawn.
+   * Returns the canonical URI and the release.
+   */
+  watch(name: string, withdraw: (error: BeamgateError) => void): { uri: string; release: () => void } {
+    const uri = this.require("read", name);
+    return { uri, release: this.#access.hold(uri, withdraw) };
+  }
+
+  async put(name: string, value: unknown, timeoutMs: number): Promise<void> {
+    let uri = name;
+    try {
+      uri = this.#hub.canonical(name);
+      this.#access.require("write", uri);
+      await this.#hub.put(name, value, timeoutMs);
+      this.#access.audit({ topic: uri, value, result: "ok" });
+    } catch (e) {
+      const error = asBeamgateError(e, "BG_ERR_PUT_FAILED");
+      this.#access.audit({ topic: uri, value, result: error.code });
+      throw error;
+    }
+  }
+}
