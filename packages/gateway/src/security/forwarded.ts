@@ -41,7 +41,8 @@ export class ProxyTrust {
       }
       const [address = "", bits] = entry.split("/");
       const family = isIP(address);
-      const prefix = bits === undefined ? undefined : Number(bits);
+      const prefix =
+        bits === undefined ? undefined : /^\d{1,3}$/.test(entry.slice(address.length + 1)) ? Number(bits) : Number.NaN;
       const max = family === 6 ? 128 : 32;
       if (family === 0 || (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max))) {
         throw new Error(`trustProxy: "${entry}" is not an address, a CIDR range or "loopback"`);

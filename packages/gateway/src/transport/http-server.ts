@@ -164,7 +164,9 @@ export class HttpServer {
       try {
         principal = await this.#options.guard.authenticator.authenticate(fromRequest(req, url, false));
       } catch (e) {
-        sendError(res, asBeamgateError(e, "BG_ERR_AUTH_INVALID"));
+        const error = asBeamgateError(e, "BG_ERR_AUTH_INVALID");
+        this.#refused(error, client);
+        sendError(res, error);
         return;
       }
     }
@@ -245,7 +247,9 @@ export class HttpServer {
       }
     } catch (e) {
       this.#perAddress.release(from.address);
-      refuseWith(socket, asBeamgateError(e, "BG_ERR_AUTH_INVALID"));
+      const error = asBeamgateError(e, "BG_ERR_AUTH_INVALID");
+      this.#refused(error, client);
+      refuseWith(socket, error);
       return;
     }
     if (socket.destroyed || this.#closing) {
@@ -304,7 +308,19 @@ export class HttpServer {
   /** Starts the adapter's session on an authenticated connection; returns what to do when it closes. */
   #start(connection: Connection, adapter: ProtocolAdapter, url: URL, req: IncomingMessage, access: Access): () => void {
     const ws = connection.ws;
-    access.onRevoked = (error) => connection.close(error);
+    access.onRevoked = (error) => {
+      this.#options.log.info({ code: error.code, principal: access.principal.name, path: url.pathname }, error.message);
+      connection.close(error);
+    };
+    this.#options.log.debug(
+      {
+        principal: access.principal.name,
+        kind: access.principal.kind,
+        remote: access.client.address,
+        path: url.pathname,
+      },
+      "connection accepted",
+    );
     let session: Session;
     try {
       session = adapter.accept(connection, url, req, access);
@@ -379,7 +395,11 @@ export class HttpServer {
           setOnClose(this.#start(connection, adapter, url, req, access));
           for (const [message, binary] of early.splice(0)) ws.emit("message", message, binary);
         },
-        (e) => connection.close(asBeamgateError(e, "BG_ERR_AUTH_INVALID")),
+        (e) => {
+          const error = asBeamgateError(e, "BG_ERR_AUTH_INVALID");
+          this.#refused(error, client);
+          connection.close(error);
+        },
       );
     };
     ws.on("message", first);
@@ -400,6 +420,11 @@ export class HttpServer {
         : new BeamgateError("BG_ERR_AUTH_REQUIRED", 'The first message must be {"type":"auth", ...}');
     }
     return this.#admit(adapter, await this.#options.guard.authenticator.authenticate(credentials), client);
+  }
+
+  /** Logs a refused client: who and why, for the operators; never what it sent. */
+  #refused(error: BeamgateError, client: { address: string; endpoint: string }): void {
+    this.#options.log.info({ code: error.code, remote: client.address, path: client.endpoint }, error.message);
   }
 
   /** Pings every connection; one that has not answered the previous ping is dropped. */
