@@ -2,10 +2,12 @@
  * `beamgate keys`: create, list and revoke the API keys of the key store (`security.apiKeysFile`,
  * see security/api-keys.ts). The store keeps a hash of each key, so `create` prints the only copy.
  */
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.js";
 import { BeamgateError } from "../errors.js";
 import { type ApiKeyInfo, ApiKeyStore, looksLikeApiKey } from "../security/api-keys.js";
+import { AuditLog } from "../security/audit.js";
 
 const HELP = `Usage: beamgate keys COMMAND [options]
 
@@ -15,7 +17,9 @@ keeps only a hash of each key: a key is shown once, when it is created.
 Commands:
   create [options]   create a key and print it
   list [--json]      list the keys (id, scopes, topics, expiry, revocation, note)
-  revoke ID          revoke a key (a running gateway rereads the store)
+  revoke ID          revoke a key (a running gateway rereads the store and closes its connections)
+
+Creating and revoking are written to the audit log (security.auditFile; standard error if none).
 
 Options of create:
   --scope LIST       what the key may do: read, write or read,write (default read)
@@ -40,9 +44,9 @@ const COMMON = {
 
 const HOUR_MS = 3_600_000;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number> = { create, list, revoke };
+const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { create, list, revoke };
 
-export function keys(argv: readonly string[]): number {
+export async function keys(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(HELP);
@@ -53,7 +57,7 @@ export function keys(argv: readonly string[]): number {
   return run(rest);
 }
 
-function create(argv: readonly string[]): number {
+async function create(argv: readonly string[]): Promise<number> {
   const { values } = parse(() =>
     parseArgs({
       args: [...argv],
@@ -74,6 +78,7 @@ function create(argv: readonly string[]): number {
     ...(values.expires !== undefined ? { expiresAt: expiry(values.expires) } : {}),
     ...(values.note !== undefined ? { note: values.note } : {}),
   });
+  await audit(values, "key-create", record.id, `scopes ${record.scopes.join(",")}`);
   process.stdout.write(
     `${key}\n` +
       `Key id ${record.id}: scopes ${record.scopes.join(",")}; topics ${record.topics?.join(" ") ?? "any"}; ` +
@@ -94,7 +99,7 @@ function list(argv: readonly string[]): number {
   return 0;
 }
 
-function revoke(argv: readonly string[]): number {
+async function revoke(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(() => parseArgs({ args: [...argv], options: COMMON, allowPositionals: true }));
   if (values.help) return help();
   const [id] = positionals;
@@ -107,6 +112,7 @@ function revoke(argv: readonly string[]): number {
     process.stderr.write(`beamgate: no API key with id '${id}' in ${store.path}\n`);
     return 1;
   }
+  await audit(values, "key-revoke", id);
   process.stdout.write(
     before?.revoked ? `Key ${id} was revoked already, on ${before.revoked}.\n` : `Revoked key ${id}.\n`,
   );
@@ -116,6 +122,29 @@ function revoke(argv: readonly string[]): number {
 function help(): number {
   process.stdout.write(HELP);
   return 0;
+}
+
+/**
+ * Key management is a write: it goes to the audit log of the configuration (standard error when
+ * none is configured), naming the operating-system user who ran the command.
+ */
+async function audit(
+  values: { config?: string | undefined },
+  action: string,
+  id: string,
+  value?: string,
+): Promise<void> {
+  const log = new AuditLog(loadConfig({ file: values.config, env: process.env }).security.auditFile);
+  log.write({
+    principal: `os:${userInfo().username}`,
+    client: "local",
+    endpoint: "beamgate keys",
+    action,
+    topic: `apikey://${id}`,
+    value,
+    result: "ok",
+  });
+  await log.close();
 }
 
 function openStore(values: { store?: string | undefined; config?: string | undefined }): ApiKeyStore {

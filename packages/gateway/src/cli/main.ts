@@ -29,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case "ca":
         return await ca(rest);
       case "keys":
-        return keys(rest);
+        return await keys(rest);
       case "sim-ioc":
         return await simIoc(rest);
       case "--version":

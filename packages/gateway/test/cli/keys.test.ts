@@ -174,4 +174,31 @@ describe("beamgate keys", () => {
     }
     assert.equal(ApiKeyStore.open(store).list().length, 1, "nothing created by the failed commands");
   });
+
+  it("writes key creation and revocation to the audit log, without the key", async () => {
+    const store = storePath();
+    const auditFile = join(store, "..", "audit.log");
+    const env = { BEAMGATE_SECURITY_AUDIT_FILE: auditFile };
+    const r = await keys(["create", "--store", store, "--scope", "read,write"], env);
+    assert.equal(r.code, 0, r.err);
+    const [key] = r.out.split("\n");
+    const id = (key as string).split("_")[1] as string;
+    assert.equal((await keys(["revoke", id, "--store", store], env)).code, 0);
+    assert.equal((await keys(["revoke", "000000000000", "--store", store], env)).code, 1);
+    const text = readFileSync(auditFile, "utf8");
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.action, l.topic, l.result]),
+      [
+        ["key-create", `apikey://${id}`, "ok"],
+        ["key-revoke", `apikey://${id}`, "ok"],
+      ],
+      "a revocation that changed nothing is not a write",
+    );
+    assert.match(lines[0].principal, /^os:/);
+    assert.ok(!text.includes((key as string).slice(16)), "the secret is not audited");
+  });
 });

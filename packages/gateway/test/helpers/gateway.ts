@@ -7,7 +7,8 @@ import { type Config, ConfigSchema } from "../../src/config/schema.js";
 import { type Gateway, startGateway } from "../../src/gateway.js";
 import { createLogger } from "../../src/log.js";
 
-type Overrides = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type Overrides = DeepPartial<Config>;
 
 export async function startTestGateway(
   overrides: Overrides = {},

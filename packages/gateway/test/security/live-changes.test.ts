@@ -43,7 +43,7 @@ describe("credentials that stop being valid end their connections", () => {
     const dir = mkdtempSync(join(tmpdir(), "bg-live-"));
     store = ApiKeyStore.open(join(dir, "keys.json"));
     gw = await startTestGateway({
-      security: { anonymous: "off", apiKeysFile: store.path, jwt: { secret: SECRET } as never, rules: "ALLOW ANY *" },
+      security: { anonymous: "off", apiKeysFile: store.path, jwt: { secret: SECRET }, rules: "ALLOW ANY *" },
     });
   });
   after(() => gw.close());

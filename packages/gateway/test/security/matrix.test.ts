@@ -247,7 +247,7 @@ describe("access matrix: every endpoint × every caller", () => {
       security: {
         anonymous: "off",
         apiKeysFile: keysFile,
-        jwt: { secret: SECRET } as never,
+        jwt: { secret: SECRET },
         rules: "ALLOW READ *\nALLOW WRITE loc://*\n",
         auditFile: join(dir, "audit.log"),
       },
