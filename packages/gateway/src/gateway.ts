@@ -66,7 +66,7 @@ export async function startGateway(
   const simulated = channelAccess.simIoc ? [config.ca.simIocPrefix, config.ca.simIocCameraPrefix] : [];
   let guard: Guard;
   try {
-    guard = await Guard.create(config, log, ["sim://", "loc://", ...simulated.map((p) => `ca://${p}`)]);
+    guard = await Guard.create(config, log, ["sim://", "loc://", "admin://", ...simulated.map((p) => `ca://${p}`)]);
   } catch (e) {
     await channelAccess.close();
     throw e;

@@ -16,6 +16,8 @@ export interface PutOutcome {
   readonly value: unknown;
   /** `ok`, or the error code. */
   readonly result: string;
+  /** What was written: `put` unless said otherwise. */
+  readonly action?: string;
 }
 
 export interface AccessCheck {
@@ -48,20 +50,42 @@ export class ScopedHub {
     return subscription;
   }
 
-  /** Throws BG_ERR_AUTH_FORBIDDEN unless the principal may do `action` on the topic; returns its canonical URI. */
+  /**
+   * Throws BG_ERR_AUTH_FORBIDDEN unless the principal may do `action` on the topic; returns its
+   * canonical URI. A refused write is audited like a refused put.
+   */
   require(action: Action, name: string): string {
     const uri = this.#hub.canonical(name);
-    this.#access.require(action, uri);
+    this.#check(action, uri);
     return uri;
   }
 
   /** Whether the principal may do `action` on the topic (false for a malformed name too). */
   may(action: Action, name: string): boolean {
     try {
-      this.require(action, name);
+      this.#access.require(action, this.#hub.canonical(name));
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * `require` for the gateway's own objects, which are not hub topics and are named as given
+   * (`admin://load-devices`); a refused write is audited, an allowed one is audited as done.
+   */
+  requireOwn(action: Action, uri: string): void {
+    this.#check(action, uri);
+    if (action === "write") this.#access.audit({ action: "write", topic: uri, value: undefined, result: "ok" });
+  }
+
+  #check(action: Action, uri: string): void {
+    try {
+      this.#access.require(action, uri);
+    } catch (e) {
+      const result = asBeamgateError(e, "BG_ERR_AUTH_FORBIDDEN").code;
+      if (action === "write") this.#access.audit({ action: "write", topic: uri, value: undefined, result });
+      throw e;
     }
   }
 

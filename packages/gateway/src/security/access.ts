@@ -63,8 +63,8 @@ export class Access implements AccessCheck {
       principal: this.principal.name,
       client: this.client.address,
       endpoint: this.client.endpoint,
-      action: "put",
       ...outcome,
+      action: outcome.action ?? "put",
     });
   }
 

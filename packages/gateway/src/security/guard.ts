@@ -10,7 +10,7 @@ import { Access, type Client } from "./access.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { AuditLog } from "./audit.js";
 import { Authenticator } from "./authenticator.js";
-import { isLoopbackHost } from "./exposure.js";
+import { servesOnlyThisMachine } from "./exposure.js";
 import { JwtVerifier, jwtConfigured } from "./jwt.js";
 import { defaultRules, loadRulesFile, Policy, watchRulesFile } from "./policy.js";
 import type { Principal } from "./principal.js";
@@ -44,14 +44,14 @@ export class Guard {
     const s = config.security;
     const keyStore = s.apiKeysFile === "" ? undefined : ApiKeyStore.open(s.apiKeysFile);
     const jwt = jwtConfigured(s.jwt) ? await JwtVerifier.create(s.jwt) : undefined;
-    const anonymous =
-      s.anonymous === "on" || (s.anonymous === "auto" && (isLoopbackHost(config.host) || s.insecurePublic));
+    const local = servesOnlyThisMachine(config);
+    const anonymous = s.anonymous === "on" || (s.anonymous === "auto" && (local || s.insecurePublic));
     const authenticator = new Authenticator({
       apiKey: s.apiKey,
       keyStore,
       jwt,
       anonymous,
-      anonymousReadOnly: s.insecurePublic && !isLoopbackHost(config.host),
+      anonymousReadOnly: s.insecurePublic && !local,
     });
     const rules =
       s.rulesFile !== ""

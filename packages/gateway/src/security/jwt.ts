@@ -92,12 +92,13 @@ export class JwtVerifier {
     if ((typeof user !== "string" || user === "") && typeof user !== "number") {
       throw invalid(`token has no ${userClaim} claim`);
     }
-    const scopes = claimList(claims[scopesClaim]);
+    // An identity provider's own scopes (`openid profile`) say nothing of ours: then the defaults apply.
+    const scopes = knownScopes(claimList(claims[scopesClaim]) ?? []);
     return {
       kind: "token",
       name: String(user),
       groups: claimList(claims[groupsClaim]) ?? [],
-      scopes: scopes ? knownScopes(scopes) : this.#defaultScopes,
+      scopes: scopes.length > 0 ? scopes : this.#defaultScopes,
       ...(typeof claims.exp === "number" && { expiresAt: claims.exp * 1000 }),
     };
   }

@@ -258,7 +258,15 @@ export class HttpServer {
       socket.destroy();
       return;
     }
+    // `ws` answers a malformed handshake itself and never calls back: then the places go back here.
+    let upgraded = false;
+    socket.once("close", () => {
+      if (upgraded) return;
+      this.#perAddress.release(from.address);
+      if (access) this.#dismiss(access);
+    });
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
       const connection = new Connection(ws, socket as Socket, limits, from.address);
       this.#connections.set(connection, undefined);
       ws.on("error", (err: Error & { code?: string }) => {

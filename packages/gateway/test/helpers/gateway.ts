@@ -20,7 +20,8 @@ export async function startTestGateway(
     logLevel: "silent",
     ...overrides,
     ca: { simIoc: "off", ...overrides.ca },
-    security: overrides.security ?? { rules: "ALLOW ANY *" },
+    // Audit lines would otherwise land on standard error amid the test report.
+    security: overrides.security ?? { rules: "ALLOW ANY *", auditFile: "/dev/null" },
   });
   const gateway = await startGateway(config, createLogger("silent"), env);
   return Object.assign(gateway, { wsUrl: gateway.url.replace(/^http/, "ws") });

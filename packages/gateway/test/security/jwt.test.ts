@@ -97,7 +97,16 @@ describe("JwtVerifier with an HS256 secret", () => {
     assert.deepEqual((await verifier.verify(await hs256({ sub: "a" }))).scopes, ["read", "write"]);
     const readOnly = await JwtVerifier.create(options({ secret: SECRET }));
     assert.deepEqual((await readOnly.verify(await hs256({ sub: "a" }))).scopes, ["read"]);
-    assert.deepEqual((await readOnly.verify(await hs256({ sub: "a", scope: "" }))).scopes, [], "present but empty");
+    assert.deepEqual(
+      (await readOnly.verify(await hs256({ sub: "a", scope: "" }))).scopes,
+      ["read"],
+      "present but empty",
+    );
+    assert.deepEqual(
+      (await readOnly.verify(await hs256({ sub: "a", scope: "openid profile" }))).scopes,
+      ["read"],
+      "only the identity provider's own scopes",
+    );
   });
 
   it("refuses a token without the user claim", async () => {

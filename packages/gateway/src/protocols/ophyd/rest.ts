@@ -20,6 +20,9 @@ import { ophydValue } from "./frames.js";
 import { pyStr } from "./python-text.js";
 import { type QueueServerOptions, queueServerRefusal, queueServerStatus } from "./queue-server.js";
 
+/** The name the access rules know the device-file reload by: a write to the gateway itself. */
+export const LOAD_DEVICES = "admin://load-devices";
+
 export interface RestOptions {
   readonly hub: Hub;
   readonly registry: DeviceRegistry;
@@ -197,8 +200,9 @@ export function ophydRestRoutes(o: RestOptions): Array<[string, Route]> {
     return true;
   }
 
-  const loadDevices: Handler = async (request, response) => {
+  const loadDevices: Handler = async (request, response, _url, hub) => {
     request.resume();
+    hub.requireOwn("write", LOAD_DEVICES);
     if (registry.path === undefined) {
       sendJson(response, 400, {
         error: "No startup directory specified",
