@@ -24,13 +24,13 @@ interface Hold {
 export class Access implements AccessCheck {
   readonly principal: Principal;
   readonly client: Client;
-  readonly #policy: () => Policy;
+  readonly #policy: Policy;
   readonly #audit: AuditLog;
   readonly #holds = new Set<Hold>();
   /** Ends the connection: set by the transport, called when the credentials stop being valid. */
   onRevoked: ((error: BeamgateError) => void) | undefined;
 
-  constructor(principal: Principal, client: Client, policy: () => Policy, audit: AuditLog) {
+  constructor(principal: Principal, client: Client, policy: Policy, audit: AuditLog) {
     this.principal = principal;
     this.client = client;
     this.#policy = policy;
@@ -38,12 +38,12 @@ export class Access implements AccessCheck {
   }
 
   may(action: Action, uri: string): boolean {
-    return this.#policy().may(this.principal, action, uri);
+    return this.#policy.may(this.principal, action, uri);
   }
 
   require(action: Action, uri: string): void {
     if (!this.may(action, uri)) {
-      throw new BeamgateError("BG_ERR_AUTH_FORBIDDEN", this.#policy().why(this.principal, action, uri));
+      throw new BeamgateError("BG_ERR_AUTH_FORBIDDEN", this.#policy.why(this.principal, action, uri));
     }
   }
 
@@ -51,11 +51,6 @@ export class Access implements AccessCheck {
     const hold = { uri, withdraw };
     this.#holds.add(hold);
     return () => this.#holds.delete(hold);
-  }
-
-  /** Topics held now (for tests and health reporting). */
-  get holdCount(): number {
-    return this.#holds.size;
   }
 
   audit(outcome: PutOutcome): void {
@@ -73,7 +68,7 @@ export class Access implements AccessCheck {
     for (const hold of [...this.#holds]) {
       if (this.may("read", hold.uri)) continue;
       this.#holds.delete(hold);
-      const why = this.#policy().why(this.principal, "read", hold.uri);
+      const why = this.#policy.why(this.principal, "read", hold.uri);
       hold.withdraw(new BeamgateError("BG_ERR_AUTH_FORBIDDEN", `Access withdrawn: ${why}`));
     }
   }

@@ -14,7 +14,7 @@ import { servesOnlyThisMachine } from "./exposure.js";
 import { JwtVerifier, jwtConfigured } from "./jwt.js";
 import { defaultRules, loadRulesFile, Policy, watchRulesFile } from "./policy.js";
 import type { Principal } from "./principal.js";
-import { parseRules } from "./rules.js";
+import { parseRules, type Rule } from "./rules.js";
 
 /** Node's timers overflow past 2^31-1 ms; a later expiry is re-armed in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -24,7 +24,7 @@ export class Guard {
   readonly #log: Logger;
   readonly #audit: AuditLog;
   readonly #rulesFile: string;
-  #policy: Policy;
+  readonly #policy: Policy;
   readonly #live = new Map<Access, NodeJS.Timeout | undefined>();
   readonly #stopWatching: (() => void)[] = [];
 
@@ -65,7 +65,7 @@ export class Guard {
       guard.#stopWatching.push(
         watchRulesFile(
           s.rulesFile,
-          (next) => guard.#useRules(new Policy(next), "file change"),
+          (next) => guard.#useRules(next, "file change"),
           (e) => log.error({ err: e }, "rules file not reloaded; the previous rules stay"),
         ),
       );
@@ -95,7 +95,7 @@ export class Guard {
 
   /** The access of one REST request: checked, audited, not tracked. */
   transient(principal: Principal, client: Client): Access {
-    return new Access(principal, client, () => this.#policy, this.#audit);
+    return new Access(principal, client, this.#policy, this.#audit);
   }
 
   /** The connection of `access` ended. */
@@ -105,7 +105,7 @@ export class Guard {
     access.release();
   }
 
-  /** Live connections of a principal (for the per-principal connection limit). */
+  /** The accesses of the live connections. */
   get liveAccesses(): IterableIterator<Access> {
     return this.#live.keys();
   }
@@ -114,7 +114,7 @@ export class Guard {
   reload(): void {
     if (this.#rulesFile === "") return;
     try {
-      this.#useRules(new Policy(loadRulesFile(this.#rulesFile)), "SIGHUP");
+      this.#useRules(loadRulesFile(this.#rulesFile), "SIGHUP");
     } catch (e) {
       this.#log.error({ err: e }, "rules file not reloaded; the previous rules stay");
       throw e;
@@ -128,8 +128,8 @@ export class Guard {
     await this.#audit.close();
   }
 
-  #useRules(policy: Policy, why: string): void {
-    this.#policy = policy;
+  #useRules(rules: readonly Rule[], why: string): void {
+    this.#policy.replace(rules);
     this.#log.info({ why, connections: this.#live.size }, "access rules reloaded");
     for (const access of this.#live.keys()) access.recheck();
   }
