@@ -46,8 +46,17 @@ export const ERRORS = {
   BG_ERR_PROTO_DUPLICATE_ID: { message: "A subscription with this id already exists" },
   BG_ERR_PROTO_UNKNOWN_ID: { message: "No subscription has this id" },
 
+  BG_ERR_TELEMETRY_NOT_FOUND: { message: "No such telemetry session or config", httpStatus: 404 },
+  BG_ERR_TELEMETRY_INVALID: { message: "The telemetry write is invalid" },
+  BG_ERR_TELEMETRY_CONFLICT: {
+    message: "The telemetry write conflicts with what is stored (overlap, ended session, published config)",
+    httpStatus: 409,
+  },
+  BG_ERR_TELEMETRY_STORAGE: { message: "The telemetry store could not write to disk", httpStatus: 500 },
+
   BG_ERR_LIMIT_SUBSCRIPTIONS: { message: "Too many subscriptions on this connection" },
   BG_ERR_LIMIT_PENDING_PUTS: { message: "Too many puts waiting for completion on this connection" },
+  BG_ERR_LIMIT_BODY_TOO_LARGE: { message: "Request body too large", httpStatus: 413 },
   BG_ERR_LIMIT_FRAME_TOO_LARGE: { message: "Inbound frame too large", closeCode: 1009 },
   BG_ERR_LIMIT_RATE: { message: "Too many messages per second", closeCode: 1008 },
   BG_ERR_LIMIT_CONNECTIONS: { message: "Too many connections", closeCode: 1008, httpStatus: 429 },

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import type { Environment } from "@beamgate/epics-ca";
 import type { Config } from "./config/schema.js";
 import { Hub } from "./core/hub.js";
@@ -19,6 +20,8 @@ import { qsConsoleProtocol } from "./protocols/ophyd/qs-console.js";
 import { queueServerRefusal } from "./protocols/ophyd/queue-server.js";
 import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
+import { rtaStreamProtocol } from "./protocols/rta/adapter.js";
+import { rtaRestRoutes } from "./protocols/rta/rest.js";
 import { checkExposure } from "./security/exposure.js";
 import { ProxyTrust } from "./security/forwarded.js";
 import { Guard } from "./security/guard.js";
@@ -26,7 +29,9 @@ import { OriginPolicy, parseOrigins } from "./security/origins.js";
 import type { SimIoc } from "./sim-ioc/sim-ioc.js";
 import { startChannelAccess } from "./sources/ca/channel-access.js";
 import { LocSource } from "./sources/loc/source.js";
+import { RtaSource } from "./sources/rta/source.js";
 import { SimSource } from "./sources/sim/source.js";
+import { openTelemetry, type Telemetry } from "./telemetry/start.js";
 import { HttpServer, publicRoute, type Route, sendJson } from "./transport/http-server.js";
 import { VERSION } from "./version.js";
 
@@ -42,6 +47,8 @@ export interface Gateway {
   readonly server: HttpServer;
   /** Authentication, access rules (`guard.reload()` on SIGHUP) and the audit log. */
   readonly guard: Guard;
+  /** Telemetry sessions (RTA), their recorder and the demo session. */
+  readonly telemetry: Telemetry;
   /** Graceful stop: WebSockets closed with 1001, sources stopped. */
   close(): Promise<void>;
 }
@@ -66,15 +73,30 @@ export async function startGateway(
   const simulated = channelAccess.simIoc ? [config.ca.simIocPrefix, config.ca.simIocCameraPrefix] : [];
   let guard: Guard;
   try {
-    guard = await Guard.create(config, log, ["sim://", "loc://", "admin://", ...simulated.map((p) => `ca://${p}`)]);
+    guard = await Guard.create(config, log, [
+      "sim://",
+      "loc://",
+      "admin://",
+      "rta://",
+      "rta-config://",
+      ...simulated.map((p) => `ca://${p}`),
+    ]);
   } catch (e) {
     await channelAccess.close();
+    throw e;
+  }
+  let telemetry: Telemetry;
+  try {
+    telemetry = await openTelemetry(resolve(config.dataDir, "telemetry"), config.telemetry, log);
+  } catch (e) {
+    await Promise.all([channelAccess.close(), guard.stop()]);
     throw e;
   }
   const hub = new Hub({ defaultScheme: config.defaultScheme, ...config.hub });
   hub.addSource(channelAccess.source);
   hub.addSource(new SimSource());
   hub.addSource(new LocSource(config.loc));
+  hub.addSource(new RtaSource(telemetry.store));
 
   const ophyd = {
     ...config.ophyd,
@@ -100,6 +122,7 @@ export async function startGateway(
     ...config.pvApi,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
   });
+  const rtaStream = rtaStreamProtocol(telemetry.store, config.telemetry);
   const adapters = [
     pvApi,
     nativeProtocol(hub, {
@@ -113,6 +136,7 @@ export async function startGateway(
     deviceSocketProtocol(hub, devices, ophyd),
     qsConsole,
     cameraSocket,
+    rtaStream,
   ];
   const started = Date.now();
   let server: HttpServer | undefined;
@@ -144,6 +168,14 @@ export async function startGateway(
       sockets: adapters,
     }),
     ...apiDocsRoutes(VERSION),
+    ...rtaRestRoutes({
+      store: telemetry.store,
+      log,
+      maxBodyBytes: config.telemetry.maxBodyBytes,
+      readChunkBytes: config.telemetry.readChunkBytes,
+      hubOf: (access) => hub.as(access),
+      record: (identity, topics, scoped) => telemetry.recorder.start(identity, topics, scoped),
+    }),
   ]);
   const origins = new OriginPolicy(parseOrigins(config.allowedOrigins), !guard.authenticator.anonymousAllowed);
   server = new HttpServer({ limits: config.limits, log, adapters, routes, origins, guard, proxy, tls });
@@ -152,8 +184,9 @@ export async function startGateway(
     address = await server.listen(config.host, config.port);
   } catch (e) {
     pvApi.stop();
+    rtaStream.stop();
     hub.close();
-    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop(), guard.stop()]);
+    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop(), guard.stop(), telemetry.close()]);
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -167,10 +200,13 @@ export async function startGateway(
     simIoc: channelAccess.simIoc,
     server: httpServer,
     guard,
+    telemetry,
     close() {
       closing ??= (async () => {
         pvApi.stop();
+        rtaStream.stop();
         const sockets = httpServer.close();
+        await telemetry.close();
         hub.close();
         await Promise.all([sockets, channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
         await guard.stop();

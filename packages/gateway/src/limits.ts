@@ -105,3 +105,22 @@ export const DEFAULT_CAMERA = {
   /** 0: automatic (one thread per core but one, from 1 to 4). */
   normalizeThreads: 0,
 } as const;
+
+export const DEFAULT_TELEMETRY = {
+  /** How far behind the leading edge a new stream subscription is back-filled. */
+  backfillMs: 10_000,
+  /** Uncompressed bytes at which a stream burst is sent at once (RTA sizes bursts toward 64 KiB). */
+  burstBytes: 64 * 1024,
+  /** How long a stream burst may wait for more data; 0: until the end of the event-loop turn. */
+  burstFlushMs: 0,
+  /** Interval of time-range updates on the stream (10 Hz). */
+  timeRangeIntervalMs: 100,
+  /** A session's data goes to a new chunk file after this long of writing ... */
+  chunkDurationMs: 60_000,
+  /** ... or past this size. */
+  chunkMaxBytes: 64 * 1024 * 1024,
+  /** Bytes of data per chunk of a REST data read (before LZ4). */
+  readChunkBytes: 256 * 1024,
+  /** Largest request body of the telemetry write routes (a data append). */
+  maxBodyBytes: 16 * 1024 * 1024,
+} as const;

@@ -19,6 +19,9 @@ Options:
   --sim-ioc MODE          in-process simulated IOC: auto, on or off (default auto: on when
                           EPICS_CA_ADDR_LIST is not set)
   --startup-dir PATH      device file or folder for /api/v1/device-socket (env OAS_STARTUP_DIR)
+  --data-dir PATH         where telemetry sessions are stored (default ./beamgate-data;
+                          env BEAMGATE_DATA_DIR)
+  --no-demo               no simulated telemetry session (env BEAMGATE_TELEMETRY_DEMO=false)
   --allowed-origin URL    a browser origin allowed besides beamgate's own and loopback pages
                           (repeatable; env BEAMGATE_ALLOWED_ORIGINS or OAS_ALLOWED_ORIGINS)
   --allowed-origins LIST  the same as a comma list or JSON array
@@ -45,6 +48,8 @@ const FLAGS = {
   "default-scheme": { type: "string" },
   "sim-ioc": { type: "string" },
   "startup-dir": { type: "string" },
+  "data-dir": { type: "string" },
+  "no-demo": { type: "boolean" },
   "allowed-origins": { type: "string" },
   "allowed-origin": { type: "string", multiple: true },
   "api-key": { type: "string" },
@@ -66,6 +71,7 @@ const FLAG_PATHS: Record<string, string> = {
   "default-scheme": "defaultScheme",
   "sim-ioc": "ca.simIoc",
   "startup-dir": "ophyd.startupDir",
+  "data-dir": "dataDir",
   "allowed-origins": "allowedOrigins",
   "api-key": "security.apiKey",
   "api-keys-file": "security.apiKeysFile",
@@ -97,6 +103,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const origins = values["allowed-origin"] as string[] | undefined;
   if (origins) flags.allowedOrigins = [flags.allowedOrigins, ...origins].filter(Boolean).join(",");
   if (values["insecure-public"]) flags["security.insecurePublic"] = "true";
+  if (values["no-demo"]) flags["telemetry.demo"] = "false";
   const config = loadConfig({ file: values.config as string | undefined, env: process.env, flags });
   const log = createLogger(config.logLevel);
   const gateway = await startGateway(config, log);
@@ -121,8 +128,16 @@ export async function serve(argv: readonly string[]): Promise<number> {
       `  ${ws}/api/v1/stream/multi   native multiplexed protocol\n` +
       `  ${ws}/api/v1/pv-socket      ophyd-websocket pv-socket\n` +
       `  ${ws}/api/v1/device-socket  ophyd-websocket device-socket (${gateway.devices.size} devices)\n` +
+      `  ${ws}/rta/v2/sessions/{identity}/stream  RTA telemetry stream (REST: ${gateway.url}/rta/v2/sessions)\n` +
       `  ${gateway.url}/health              health check\n` +
-      `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5). Ctrl-C stops.\n`,
+      `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5)${demoHint(gateway)}. Ctrl-C stops.\n`,
   );
   return stopped;
+}
+
+/** The demo telemetry session, for the banner. */
+function demoHint(gateway: { telemetry: { readonly demo: string | undefined } }): string {
+  return gateway.telemetry.demo
+    ? `, rta://${gateway.telemetry.demo}/vCar (telemetry session ${gateway.telemetry.demo})`
+    : "";
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_OPHYD,
   DEFAULT_PV_API,
   DEFAULT_QUEUE_SERVER,
+  DEFAULT_TELEMETRY,
 } from "../limits.js";
 import { ProxyTrust } from "../security/forwarded.js";
 import { parseOrigins } from "../security/origins.js";
@@ -363,6 +364,56 @@ export const ConfigSchema = z
         simIocPort: nonNegativeInt(
           DEFAULT_CA.simIocPort,
           "Port the in-process simulated IOC tries first (CA TCP and UDP); a free port is used if it is taken.",
+        ),
+      })
+      .strict()
+      .prefault({}),
+    dataDir: z
+      .string()
+      .min(1)
+      .default("beamgate-data")
+      .describe(
+        "Directory of what beamgate stores (telemetry sessions, under `telemetry/`); relative to the working directory.",
+      ),
+    telemetry: z
+      .object({
+        demo: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Run a simulated vehicle session (`demo-...`), live on the RTA stream and native topics; a start replaces the previous demo's data.",
+          ),
+        backfillMs: nonNegativeInt(
+          DEFAULT_TELEMETRY.backfillMs,
+          "How far behind the leading edge a new RTA stream subscription is back-filled, in ms (0: none).",
+        ),
+        burstBytes: positiveInt(
+          DEFAULT_TELEMETRY.burstBytes,
+          "Uncompressed bytes at which an RTA stream burst is sent at once.",
+        ),
+        burstFlushMs: nonNegativeInt(
+          DEFAULT_TELEMETRY.burstFlushMs,
+          "How long an RTA stream burst may wait for more data, in ms (0: until the end of the event-loop turn).",
+        ),
+        timeRangeIntervalMs: positiveInt(
+          DEFAULT_TELEMETRY.timeRangeIntervalMs,
+          "Interval of time-range updates on the RTA stream, in ms.",
+        ),
+        chunkDurationMs: positiveInt(
+          DEFAULT_TELEMETRY.chunkDurationMs,
+          "A session's data goes to a new chunk file after this many ms of writing.",
+        ),
+        chunkMaxBytes: positiveInt(
+          DEFAULT_TELEMETRY.chunkMaxBytes,
+          "A session's data goes to a new chunk file once the current one reaches this many bytes.",
+        ),
+        readChunkBytes: positiveInt(
+          DEFAULT_TELEMETRY.readChunkBytes,
+          "Data bytes per chunk of an RTA REST data read (before LZ4).",
+        ),
+        maxBodyBytes: positiveInt(
+          DEFAULT_TELEMETRY.maxBodyBytes,
+          "Largest request body of the RTA write routes (a data append), in bytes.",
         ),
       })
       .strict()

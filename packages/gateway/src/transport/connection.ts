@@ -57,6 +57,8 @@ export class Connection {
   #wasLagging = false;
   #closing = false;
   #onDrain: (() => void) | undefined;
+  /** Set by `end`: the close to send once the queue is written. */
+  #endWith: { code: number; reason: string } | undefined;
 
   /** `remoteAddress`: the client's address (a trusted proxy's client); the peer's by default. */
   constructor(ws: WebSocket, socket: Socket, limits: ConnectionLimits, remoteAddress = socket.remoteAddress ?? "") {
@@ -130,6 +132,14 @@ export class Connection {
     if (!this.#waitingForDrain) this.#flush();
   }
 
+  /** Closes normally (or with `code`) once everything queued so far is written; sends nothing more. */
+  end(code = 1000, reason = ""): void {
+    if (this.#closing || this.#endWith) return;
+    this.#endWith = { code, reason };
+    if (this.queueLength === 0) this.close(undefined, code, reason);
+    else this.flush();
+  }
+
   /**
    * Closes with the error's close code (or 1000), dropping what is queued, and destroys the socket
    * if the peer has not completed the close within the grace period.
@@ -149,7 +159,7 @@ export class Connection {
   }
 
   #enqueue(entry: Entry): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#endWith) return;
     // Judge the backlog before this message, so one message larger than the limit still goes out.
     if (this.bufferedBytes > this.#limits.outboundHardLimitBytes) {
       this.close(new BeamgateError("BG_ERR_CONN_SLOW_CONSUMER"));
@@ -222,6 +232,10 @@ export class Connection {
       // 'drain' only comes if a write reached the socket's own high-water mark; otherwise poll.
       if (socket.writableNeedDrain) socket.once("drain", resume);
       else setTimeout(resume, 5).unref();
+      return;
+    }
+    if (this.#endWith) {
+      this.close(undefined, this.#endWith.code, this.#endWith.reason);
       return;
     }
     if (this.#wasLagging && !this.lagging) {

@@ -22,14 +22,15 @@ import type { OriginPolicy } from "../security/origins.js";
 import { ANONYMOUS, type Principal } from "../security/principal.js";
 import { MessageRate } from "../security/rate-limit.js";
 import { Connection } from "./connection.js";
-import type { ProtocolAdapter, Session } from "./protocol.js";
+import type { ProtocolAdapter, Refusal, Session } from "./protocol.js";
 
 /** Handles a request of a route; `access` is the caller's (anonymous on public routes). */
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL, access: Access) => void;
 
 /**
  * A plain HTTP route: the methods it answers (others get 405) and its handler. A route whose path
- * ends in `/*` answers every path under it (`/api/v1/devices/*`: `/api/v1/devices/m1`). A public
+ * ends in `/*` answers every path one level under it (`/api/v1/devices/*`: `/api/v1/devices/m1`); one
+ * ending in `/**`, every path at any depth under it (`/rta/v2/**`). A public
  * route (the index, health, API docs) is served without credentials.
  */
 export interface Route {
@@ -66,7 +67,7 @@ export class HttpServer {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #options: HttpServerOptions;
-  readonly #adapters: Map<string, ProtocolAdapter>;
+  readonly #adapters: AdapterTable;
   readonly #connections = new Map<Connection, Session | undefined>();
   readonly #perAddress = new ConnectionCounts();
   readonly #perPrincipal = new ConnectionCounts();
@@ -75,14 +76,18 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
-    this.#adapters = new Map(options.adapters.map((a) => [a.path, a]));
+    this.#adapters = new AdapterTable(options.adapters);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.limits.maxInboundFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
       // Echo a real protocol name, never the entry that carries a credential.
-      handleProtocols: (offered) => [...offered].find((p) => !p.startsWith(SUBPROTOCOL_PREFIX)) ?? false,
+      handleProtocols: (offered, request) => {
+        const required = this.#adapters.find(requestUrl(request)?.pathname ?? "")?.subprotocol;
+        if (required !== undefined) return offered.has(required) ? required : false;
+        return [...offered].find((p) => !p.startsWith(SUBPROTOCOL_PREFIX)) ?? false;
+      },
     });
     const timeouts = {
       headersTimeout: options.limits.handshakeTimeoutMs,
@@ -145,10 +150,13 @@ export class HttpServer {
       sendJson(res, 400, { detail: "Bad request target" });
       return;
     }
-    const route = this.#find(url.pathname);
+    const adapter = this.#adapters.find(url.pathname);
+    // A WebSocket endpoint is not served by a wildcard route above it (`/rta/v2/**` holds
+    // `/rta/v2/sessions/*/stream`): a plain request to it gets the protocol's status.
+    const route = adapter ? this.#options.routes.get(url.pathname) : this.#find(url.pathname);
     if (!route) {
-      const isWs = this.#adapters.has(url.pathname);
-      sendJson(res, isWs ? 426 : 404, { detail: isWs ? "This path takes WebSocket upgrades" : "Not Found" });
+      const status = adapter ? (adapter.notUpgradeStatus ?? 426) : 404;
+      sendJson(res, status, { detail: adapter ? "This path takes WebSocket upgrades" : "Not Found" });
       return;
     }
     const origin = this.#options.proxy.originOf(req);
@@ -196,12 +204,19 @@ export class HttpServer {
     return false;
   }
 
-  /** The route of a path: its exact one, else the wildcard route of its parent path. */
+  /** The route of a path: its exact one, else the `/*` route of its parent, else the `/**` route of an ancestor. */
   #find(pathname: string): Route | undefined {
     const exact = this.#options.routes.get(pathname);
     if (exact) return exact;
     const parent = pathname.slice(0, pathname.lastIndexOf("/") + 1);
-    return parent.length > 1 && pathname.length > parent.length ? this.#options.routes.get(`${parent}*`) : undefined;
+    const child =
+      parent.length > 1 && pathname.length > parent.length ? this.#options.routes.get(`${parent}*`) : undefined;
+    if (child) return child;
+    for (let end = pathname.lastIndexOf("/"); end > 0; end = pathname.lastIndexOf("/", end - 1)) {
+      const deep = this.#options.routes.get(`${pathname.slice(0, end)}/**`);
+      if (deep) return deep;
+    }
+    return undefined;
   }
 
   /**
@@ -221,8 +236,8 @@ export class HttpServer {
       refuse(socket, 403, `Origin not allowed: ${String(req.headers.origin).slice(0, 200)}`);
       return;
     }
-    const adapter = this.#adapters.get(url.pathname);
-    const refusal = adapter ? adapter.check?.(url, req) : { status: 404, message: "Not Found" };
+    const adapter = this.#adapters.find(url.pathname);
+    const refusal = adapter ? (requiredSubprotocol(adapter, req) ?? adapter.check?.(url, req)) : NOT_FOUND;
     if (refusal || !adapter) {
       refuse(socket, refusal?.status ?? 404, refusal?.message ?? "Not Found");
       return;
@@ -450,6 +465,41 @@ export class HttpServer {
       connection.ws.ping();
     }
   }
+}
+
+const NOT_FOUND: Refusal = { status: 404, message: "Not Found" };
+
+/** Adapters by path: exact paths, then paths with `*` segments, each matching one segment. */
+class AdapterTable {
+  readonly #exact = new Map<string, ProtocolAdapter>();
+  readonly #patterns: { readonly segments: readonly string[]; readonly adapter: ProtocolAdapter }[] = [];
+
+  constructor(adapters: readonly ProtocolAdapter[]) {
+    for (const adapter of adapters) {
+      if (adapter.path.includes("*")) this.#patterns.push({ segments: adapter.path.split("/"), adapter });
+      else this.#exact.set(adapter.path, adapter);
+    }
+  }
+
+  find(pathname: string): ProtocolAdapter | undefined {
+    const exact = this.#exact.get(pathname);
+    if (exact || this.#patterns.length === 0) return exact;
+    const parts = pathname.split("/");
+    return this.#patterns.find(
+      ({ segments }) =>
+        segments.length === parts.length && segments.every((s, i) => (s === "*" ? parts[i] !== "" : s === parts[i])),
+    )?.adapter;
+  }
+}
+
+/** 406 when the adapter needs a subprotocol the client did not offer. */
+function requiredSubprotocol(adapter: ProtocolAdapter, req: IncomingMessage): Refusal | undefined {
+  const required = adapter.subprotocol;
+  if (required === undefined) return undefined;
+  const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim());
+  return offered.includes(required) ? undefined : { status: 406, message: `Subprotocol ${required} required` };
 }
 
 /** The request's path and query, or undefined for a target that is not an absolute path. */

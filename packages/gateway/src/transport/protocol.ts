@@ -19,8 +19,12 @@ export interface Session {
 }
 
 export interface ProtocolAdapter {
-  /** The request path the protocol is served at, e.g. `/ws`. */
+  /** The request path the protocol is served at, e.g. `/ws`; a `*` segment matches any one segment. */
   readonly path: string;
+  /** A WebSocket subprotocol the client must offer (406 otherwise); it is the one echoed. */
+  readonly subprotocol?: string;
+  /** The HTTP status of a plain (not upgrade) request to the path: 426 unless the protocol says otherwise. */
+  readonly notUpgradeStatus?: number;
   /** A short description for the index page. */
   readonly description: string;
   /** Whether `?access_token=` may carry the credentials (only where Tiled compatibility needs it: URLs get logged). */

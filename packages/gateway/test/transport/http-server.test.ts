@@ -47,9 +47,10 @@ describe("HTTP routes", () => {
         "/api/v1/device-socket",
         "/api/v1/qs-console-socket",
         "/api/v1/camera-socket",
+        "/rta/v2/sessions/*/stream",
       ],
     );
-    assert.deepEqual(json.schemes, ["ca", "sim", "loc"]);
+    assert.deepEqual(json.schemes, ["ca", "sim", "loc", "rta"]);
     const html = await get(`${gw.url}/`, { headers: { accept: "text/html" } });
     assert.match(html.type, /^text\/html/);
     assert.match(html.body, /\/api\/v1\/stream\/multi/);
