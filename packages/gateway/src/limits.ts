@@ -109,6 +109,8 @@ export const DEFAULT_CAMERA = {
 export const DEFAULT_TELEMETRY = {
   /** How far behind the leading edge a new stream subscription is back-filled. */
   backfillMs: 10_000,
+  /** At most this much back-fill per subscribe (the newest records of the window): half the outbound hard limit. */
+  backfillMaxBytes: 4 * 1024 * 1024,
   /** Uncompressed bytes at which a stream burst is sent at once (RTA sizes bursts toward 64 KiB). */
   burstBytes: 64 * 1024,
   /** How long a stream burst may wait for more data; 0: until the end of the event-loop turn. */

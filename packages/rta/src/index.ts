@@ -9,6 +9,7 @@ export * from "./channel-expression.js";
 export * from "./chunked.js";
 export * from "./constants.js";
 export { RtaFormatError } from "./errors.js";
+export * from "./list-items.js";
 export * from "./lz4.js";
 export * from "./messages.js";
 export * from "./sample-type.js";

@@ -387,6 +387,10 @@ export const ConfigSchema = z
           DEFAULT_TELEMETRY.backfillMs,
           "How far behind the leading edge a new RTA stream subscription is back-filled, in ms (0: none).",
         ),
+        backfillMaxBytes: positiveInt(
+          DEFAULT_TELEMETRY.backfillMaxBytes,
+          "At most this many bytes of back-fill per RTA stream subscribe: the newest records of the window (keep it under `limits.outboundHardLimitBytes`).",
+        ),
         burstBytes: positiveInt(
           DEFAULT_TELEMETRY.burstBytes,
           "Uncompressed bytes at which an RTA stream burst is sent at once.",

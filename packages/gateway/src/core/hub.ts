@@ -53,6 +53,12 @@ export class Hub {
     return this.#resolve(name).uri;
   }
 
+  /** The URIs the policy is asked about for a topic: its canonical URI first, then any that govern it. */
+  policyUris(name: string): string[] {
+    const { uri, source, path } = this.#resolve(name);
+    return [uri, ...(source.governedBy?.(path) ?? [])];
+  }
+
   /** This hub as seen by one principal: every subscription and put is checked by `access` first. */
   as(access: AccessCheck): ScopedHub {
     return new ScopedHub(this, access);

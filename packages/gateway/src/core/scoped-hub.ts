@@ -43,10 +43,10 @@ export class ScopedHub {
   }
 
   subscribe(name: string, subscriber: Subscriber, options: SubscribeOptions = {}): Subscription {
-    const uri = this.require("read", name);
+    const uris = this.#allowed("read", name);
     // The name as given, not the URI: `loc://x(5)` carries an initial value its URI does not.
     const subscription = this.#hub.subscribe(name, subscriber, options);
-    if (!subscription.closed) subscription.onClosed = this.#access.hold(uri, (e) => subscription.revoke(e));
+    if (!subscription.closed) subscription.onClosed = this.#holdAll(uris, (e) => subscription.revoke(e));
     return subscription;
   }
 
@@ -55,15 +55,13 @@ export class ScopedHub {
    * canonical URI. A refused write is audited like a refused put.
    */
   require(action: Action, name: string): string {
-    const uri = this.#hub.canonical(name);
-    this.#check(action, uri);
-    return uri;
+    return this.#allowed(action, name)[0] as string;
   }
 
   /** Whether the principal may do `action` on the topic (false for a malformed name too). */
   may(action: Action, name: string): boolean {
     try {
-      this.#access.require(action, this.#hub.canonical(name));
+      for (const uri of this.#hub.policyUris(name)) this.#access.require(action, uri);
       return true;
     } catch {
       return false;
@@ -77,6 +75,21 @@ export class ScopedHub {
   requireOwn(action: Action, uri: string): void {
     this.#check(action, uri);
     if (action === "write") this.#access.audit({ action: "write", topic: uri, value: undefined, result: "ok" });
+  }
+
+  /** The topic's policy URIs (its own first), each checked. */
+  #allowed(action: Action, name: string): string[] {
+    const uris = this.#hub.policyUris(name);
+    for (const uri of uris) this.#check(action, uri);
+    return uris;
+  }
+
+  /** Holds every URI; the returned release lets go of all. */
+  #holdAll(uris: readonly string[], withdraw: (error: BeamgateError) => void): () => void {
+    const releases = uris.map((uri) => this.#access.hold(uri, withdraw));
+    return () => {
+      for (const release of releases) release();
+    };
   }
 
   #check(action: Action, uri: string): void {
@@ -95,15 +108,16 @@ export class ScopedHub {
    * Returns the canonical URI and the release.
    */
   watch(name: string, withdraw: (error: BeamgateError) => void): { uri: string; release: () => void } {
-    const uri = this.require("read", name);
-    return { uri, release: this.#access.hold(uri, withdraw) };
+    const uris = this.#allowed("read", name);
+    return { uri: uris[0] as string, release: this.#holdAll(uris, withdraw) };
   }
 
   async put(name: string, value: unknown, timeoutMs: number): Promise<void> {
     let uri = name;
     try {
-      uri = this.#hub.canonical(name);
-      this.#access.require("write", uri);
+      const uris = this.#hub.policyUris(name);
+      uri = uris[0] as string;
+      for (const u of uris) this.#access.require("write", u);
       await this.#hub.put(name, value, timeoutMs);
       this.#access.audit({ topic: uri, value, result: "ok" });
     } catch (e) {

@@ -34,6 +34,11 @@ export interface Source {
    * BG_ERR_TOPIC_NOT_FOUND or BG_ERR_TOPIC_LIMIT.
    */
   resolve(path: string): string;
+  /**
+   * URIs whose access rights govern the topic besides its own (a telemetry session's, for its
+   * channels): the policy must allow the action on each. Optional.
+   */
+  governedBy?(path: string): readonly string[];
   /** Opens the upstream for a canonical path; may throw BG_ERR_TOPIC_NOT_FOUND. */
   open(path: string, sink: TopicSink): Upstream;
   /** Stops everything the source runs. */

@@ -35,15 +35,6 @@ export function toNanos(value: unknown, what: string): bigint {
   throw new RangeError(`${what} must be an int64 of nanoseconds, a number or a string of digits`);
 }
 
-/** ISO 8601 (UTC, nanoseconds kept) of a nanosecond time. */
-export function isoOfNanos(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const rest = ns % 1_000_000_000n;
-  const base = new Date(Number(ms)).toISOString().slice(0, 19);
-  const fraction = (rest < 0n ? rest + 1_000_000_000n : rest).toString().padStart(9, "0");
-  return `${base}.${fraction}Z`;
-}
-
 export function nowNanos(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }

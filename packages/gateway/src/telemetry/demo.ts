@@ -16,7 +16,7 @@ import {
 } from "@beamgate/rta";
 import type { Logger } from "../log.js";
 import { nowNanos } from "./big-json.js";
-import { isLive } from "./session.js";
+import { isLive, type Session } from "./session.js";
 import type { TelemetryStore } from "./telemetry.js";
 
 export const DEMO_CONFIG = "beamgate-demo-vehicle-1";
@@ -99,13 +99,23 @@ function vehicle(t: bigint) {
   };
 }
 
+/** A session the demo made (and a later start may delete): its type, identity and config all say so. */
+function isDemo(session: Session): boolean {
+  return (
+    session.type === DEMO_TYPE &&
+    session.identity.startsWith("demo-") &&
+    session.configBindings.length === 1 &&
+    session.configBindings[0]?.identifier === DEMO_CONFIG
+  );
+}
+
 export interface Demo {
   readonly identity: string;
   stop(): Promise<void>;
 }
 
 export async function startDemo(store: TelemetryStore, log: Logger): Promise<Demo> {
-  for (const s of store.sessions()) if (s.type === DEMO_TYPE) await store.deleteSession(s.identity);
+  for (const s of store.sessions()) if (isDemo(s)) await store.deleteSession(s.identity);
   store.publishConfig(DEMO_CONFIG, DEMO_CONFIG_JSON);
   const start = nowNanos();
   const identity = `demo-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;

@@ -28,11 +28,13 @@ const MAX_STATUS_TEXT = 4096;
 const INT64_MAX = 2n ** 63n - 1n;
 
 export type DataKind = "periodic" | "timestamped" | "row" | "events";
-export type DataItems =
+/** Items of one kind; `raw`, when given, is each item's protobuf encoding as received (stored as is). */
+export type DataItems = (
   | { readonly kind: "periodic"; readonly items: readonly PeriodicData[] }
   | { readonly kind: "timestamped"; readonly items: readonly TimestampedData[] }
   | { readonly kind: "row"; readonly items: readonly RowData[] }
-  | { readonly kind: "events"; readonly items: readonly Event[] };
+  | { readonly kind: "events"; readonly items: readonly Event[] }
+) & { readonly raw?: readonly (Uint8Array | undefined)[] };
 
 /** A write that cannot be stored; `message` names the item and what is wrong. */
 export class IngestError extends Error {
@@ -54,7 +56,7 @@ export function toRecords(data: DataItems, channels: ChannelMap, coverage: Chann
   data.items.forEach((item, i) => {
     const where = `${data.kind}[${i}]`;
     try {
-      records.push(toRecord(data.kind, item, channels));
+      records.push(toRecord(data.kind, item, channels, data.raw?.[i]));
     } catch (e) {
       throw new IngestError(`${where}: ${(e as Error).message}`);
     }
@@ -67,18 +69,37 @@ export function toRecords(data: DataItems, channels: ChannelMap, coverage: Chann
   return records;
 }
 
-function toRecord(kind: DataKind, item: DataItems["items"][number], channels: ChannelMap): DataRecord {
+/** Fields this server does not know are not stored: they would go to every reader and follower. */
+const WITHOUT_UNKNOWN = { writeUnknownFields: false };
+
+/** The checked item as a record: its bytes as received, or encoded here (items parsed from JSON). */
+function toRecord(
+  kind: DataKind,
+  item: DataItems["items"][number],
+  channels: ChannelMap,
+  raw?: Uint8Array,
+): DataRecord {
   switch (kind) {
-    case "periodic":
-      return periodic(item as PeriodicData, channels);
-    case "timestamped":
-      return timestamped(item as TimestampedData, channels);
-    case "row":
-      return row(item as RowData, channels);
-    case "events":
-      return event(item as Event, channels);
+    case "periodic": {
+      const m = item as PeriodicData;
+      return { ...periodic(m, channels), body: raw ?? toBinary(PeriodicDataSchema, m, WITHOUT_UNKNOWN) };
+    }
+    case "timestamped": {
+      const m = item as TimestampedData;
+      return { ...timestamped(m, channels), body: raw ?? toBinary(TimestampedDataSchema, m, WITHOUT_UNKNOWN) };
+    }
+    case "row": {
+      const m = item as RowData;
+      return { ...row(m, channels), body: raw ?? toBinary(RowDataSchema, m, WITHOUT_UNKNOWN) };
+    }
+    case "events": {
+      const m = item as Event;
+      return { ...event(m, channels), body: raw ?? toBinary(EventSchema, m, WITHOUT_UNKNOWN) };
+    }
   }
 }
+
+type Span = Omit<DataRecord, "body">;
 
 function channelOf(channels: ChannelMap, id: number, source: ChannelSource): SessionChannel {
   const channel = channels.channels.get(id);
@@ -100,7 +121,7 @@ function sampleCount(buffer: Uint8Array, channel: SessionChannel): number {
   return n;
 }
 
-function periodic(m: PeriodicData, channels: ChannelMap): DataRecord {
+function periodic(m: PeriodicData, channels: ChannelMap): Span {
   const channel = channelOf(channels, m.channelId, "periodic");
   const n = sampleCount(m.buffer, channel);
   if (m.samples !== n) throw new Error(`samples is ${m.samples} but the buffer holds ${n}`);
@@ -108,10 +129,10 @@ function periodic(m: PeriodicData, channels: ChannelMap): DataRecord {
     throw new Error(`interval ${m.interval} ns differs from channel ${m.channelId}'s ${channel.interval} ns`);
   }
   const end = lastTime(m.startTimestamp, BigInt(n - 1) * m.interval);
-  return record("periodic", [m.channelId], m.startTimestamp, end, toBinary(PeriodicDataSchema, m));
+  return span("periodic", [m.channelId], m.startTimestamp, end);
 }
 
-function timestamped(m: TimestampedData, channels: ChannelMap): DataRecord {
+function timestamped(m: TimestampedData, channels: ChannelMap): Span {
   const channel = channelOf(channels, m.channelId, "timestamped");
   const n = sampleCount(m.buffer, channel);
   if (m.timestampDeltas.length !== n) {
@@ -125,10 +146,10 @@ function timestamped(m: TimestampedData, channels: ChannelMap): DataRecord {
     sum += d;
   }
   const end = lastTime(m.startTimestamp, sum * m.timestampDeltasScale);
-  return record("timestamped", [m.channelId], m.startTimestamp, end, toBinary(TimestampedDataSchema, m));
+  return span("timestamped", [m.channelId], m.startTimestamp, end);
 }
 
-function row(m: RowData, channels: ChannelMap): DataRecord {
+function row(m: RowData, channels: ChannelMap): Span {
   if (m.channelIds.length === 0) throw new Error("a row names at least one channel");
   if (m.channelIds.length > 4096) throw new Error(`${m.channelIds.length} channels in one row (at most 4096)`);
   let width = 0;
@@ -141,17 +162,17 @@ function row(m: RowData, channels: ChannelMap): DataRecord {
   if (m.buffer.length !== width) {
     throw new Error(`buffer of ${m.buffer.length} bytes, but the row's channels take ${width}`);
   }
-  return record("row", m.channelIds, m.timestamp, m.timestamp, toBinary(RowDataSchema, m));
+  return span("row", m.channelIds, m.timestamp, m.timestamp);
 }
 
-function event(m: Event, channels: ChannelMap): DataRecord {
+function event(m: Event, channels: ChannelMap): Span {
   if (!channels.events.has(`${m.appName}/${m.eventDefinitionId}`)) {
     throw new Error(`no event ${m.eventDefinitionId} is defined for app "${m.appName}" by the session's configs`);
   }
   if (m.rawData.length > MAX_EVENT_VALUES)
     throw new Error(`${m.rawData.length} raw values (at most ${MAX_EVENT_VALUES})`);
   if (m.statusText.length > MAX_STATUS_TEXT) throw new Error(`status text longer than ${MAX_STATUS_TEXT}`);
-  return record("event", [], m.timestamp, m.timestamp, toBinary(EventSchema, m));
+  return span("event", [], m.timestamp, m.timestamp);
 }
 
 /** The time of a burst's last sample, `span` after its first; an Error past int64. */
@@ -161,8 +182,8 @@ function lastTime(start: bigint, span: bigint): bigint {
   return end;
 }
 
-function record(kind: DataRecord["kind"], channelIds: readonly number[], start: bigint, end: bigint, body: Uint8Array) {
-  return { kind, channelIds: [...channelIds], start, end, body };
+function span(kind: DataRecord["kind"], channelIds: readonly number[], start: bigint, end: bigint): Span {
+  return { kind, channelIds: [...channelIds], start, end };
 }
 
 /** Refuses a write whose bursts overlap stored data or each other (per channel). */

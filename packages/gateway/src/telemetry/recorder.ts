@@ -4,9 +4,12 @@
  * the topics' metadata (units, display limits, precision) once every topic reported it (or after
  * `metaWaitMs`), and bound to the session. Samples are appended every `flushMs`; a sample whose
  * time does not move past the channel's previous one is moved 1 ns after it (bursts of a channel
- * may not overlap). Only numeric scalars are recorded (enums as their index).
+ * may not overlap). Only numeric scalars are recorded (enums as their index). The topics are read
+ * with the rights of whoever created the session, checked again at every flush against the
+ * current rules: a topic no longer readable stops being recorded.
  */
 
+import { createHash } from "node:crypto";
 import { create, encodeSamples, encodeTimestamps, TimestampedDataSchema } from "@beamgate/rta";
 import type { ScopedHub } from "../core/scoped-hub.js";
 import type { Subscription } from "../core/subscription.js";
@@ -30,9 +33,15 @@ interface Channel {
   last: bigint;
 }
 
+/** Samples a channel holds while its config is not yet bound; the oldest go past it. */
+const MAX_PENDING_SAMPLES = 100_000;
+
 class Recording {
   readonly channels: Channel[] = [];
+  /** The config is being bound (`binding`), or is bound (`bound`). */
+  binding = false;
   bound = false;
+  hub: ScopedHub | undefined;
   timer: NodeJS.Timeout | undefined;
   waitTimer: NodeJS.Timeout | undefined;
   stopFollowing: (() => void) | undefined;
@@ -57,6 +66,7 @@ export class Recorder {
   /** Starts recording `topics` into the (live) session `identity`, read through `hub`. */
   start(identity: string, topics: readonly string[], hub: ScopedHub): void {
     const recording = new Recording(identity);
+    recording.hub = hub;
     this.#recordings.set(identity, recording);
     const offset = nextChannelId(this.#store, identity);
     // Every channel exists before the first subscription, which may report metadata at once.
@@ -85,6 +95,10 @@ export class Recorder {
             channel.last = t;
             channel.times.push(t);
             channel.values.push(v);
+            if (channel.times.length > MAX_PENDING_SAMPLES) {
+              channel.times.splice(0, MAX_PENDING_SAMPLES / 10);
+              channel.values.splice(0, MAX_PENDING_SAMPLES / 10);
+            }
           }
         },
         onEnd: (error) =>
@@ -106,12 +120,12 @@ export class Recorder {
     for (const r of [...this.#recordings.values()]) this.#stop(r);
   }
 
-  /** Publishes and binds the generated config (once). */
+  /** Publishes and binds the generated config (once); a recording that cannot be bound stops. */
   #bind(recording: Recording, offset: number): void {
-    if (recording.bound) return;
-    recording.bound = true;
+    if (recording.binding) return;
+    recording.binding = true;
     clearTimeout(recording.waitTimer);
-    const identifier = `${recording.identity}-recording`;
+    const identifier = recordingConfigId(recording.identity);
     const config = {
       beamgate: {
         channels: recording.channels.map((c) => ({
@@ -130,13 +144,19 @@ export class Recorder {
         })),
       },
     };
+    const failed = (e: unknown) => {
+      this.#log.error({ err: e, session: recording.identity }, "cannot bind the recording's config: recording stops");
+      this.#stop(recording);
+    };
     try {
       this.#store.publishConfig(identifier, config);
-      void this.#store
+      this.#store
         .updateSession(recording.identity, { configBindings: [{ identifier, channelOffset: offset }] })
-        .catch((e) => this.#log.error({ err: e, session: recording.identity }, "cannot bind the recording's config"));
+        .then(() => {
+          recording.bound = true;
+        }, failed);
     } catch (e) {
-      this.#log.error({ err: e, session: recording.identity }, "cannot publish the recording's config");
+      failed(e);
     }
   }
 
@@ -145,9 +165,17 @@ export class Recorder {
     const recording = this.#recordings.get(identity);
     if (!recording) return Promise.resolve();
     recording.flushing = recording.flushing.then(async () => {
-      if (!recording.bound || !this.#store.session(identity).channels.channels.size) return;
+      if (!recording.bound) return;
       const items = [];
       for (const c of recording.channels) {
+        if (c.subscription && recording.hub && !recording.hub.may("read", c.topic)) {
+          this.#log.warn(
+            { session: identity, topic: c.topic },
+            "recorded topic no longer readable: not recorded any more",
+          );
+          c.subscription.close();
+          c.subscription = undefined;
+        }
         for (let i = 0; i < c.times.length; i += 10_000) {
           const times = c.times.slice(i, i + 10_000);
           const { start, scale, deltas } = encodeTimestamps(times);
@@ -181,6 +209,12 @@ export class Recorder {
     for (const c of recording.channels) c.subscription?.close();
     this.#recordings.delete(recording.identity);
   }
+}
+
+/** The generated config's identifier: `<identity>-recording`, or a hash where that would be too long. */
+function recordingConfigId(identity: string): string {
+  const id = `${identity}-recording`;
+  return id.length <= 128 ? id : `recording-${createHash("sha256").update(identity).digest("hex").slice(0, 32)}`;
 }
 
 /** The first channel id after those the session's bindings already give. */

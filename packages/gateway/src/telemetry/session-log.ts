@@ -17,7 +17,7 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type DataRecord, decodeRecords, encodeFrame, scanFrames } from "./records.js";
 
 export interface SessionLogOptions {
@@ -76,6 +76,8 @@ export class SessionLog {
   #syncing = false;
   #waiters: { write: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   #closed = false;
+  /** A write or fdatasync failed: what reached the disk is unknown, so nothing more is written until a restart. */
+  #failed: Error | undefined;
 
   /**
    * Opens (creating) the log in `dir`. Existing chunks are scanned: a torn or corrupt tail (a
@@ -84,10 +86,10 @@ export class SessionLog {
   constructor(dir: string, options: SessionLogOptions, onRecord: (record: DataRecord) => void = () => {}) {
     this.#dir = dir;
     this.#options = options;
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) !== undefined) syncDirectory(dirname(dir));
     const names = readdirSync(dir)
       .filter((n) => CHUNK_NAME.test(n))
-      .sort();
+      .sort((a, b) => Number(CHUNK_NAME.exec(a)?.[1]) - Number(CHUNK_NAME.exec(b)?.[1]));
     for (const name of names) {
       const chunk = new Chunk(join(dir, name));
       this.#nextIndex = Number(CHUNK_NAME.exec(name)?.[1]) + 1;
@@ -120,12 +122,19 @@ export class SessionLog {
   /** Appends the records as one frame (all or, after a crash, none). Not durable until `flush()`. */
   append(records: readonly DataRecord[]): void {
     if (this.#closed) throw new Error("the session log is closed");
+    if (this.#failed) throw new Error(`the session's storage failed earlier (${this.#failed.message}); restart`);
     if (records.length === 0) return;
     const frame = encodeFrame(records);
-    const chunk = this.#writable(frame.length);
-    let written = 0;
-    while (written < frame.length) {
-      written += writeSync(chunk.fd as number, frame, written, frame.length - written, chunk.size + written);
+    let chunk: Chunk;
+    try {
+      chunk = this.#writable(frame.length);
+      let written = 0;
+      while (written < frame.length) {
+        written += writeSync(chunk.fd as number, frame, written, frame.length - written, chunk.size + written);
+      }
+    } catch (e) {
+      this.#failed = e as Error;
+      throw e;
     }
     chunk.size += frame.length;
     for (const r of records) chunk.note(r);
@@ -180,6 +189,11 @@ export class SessionLog {
       last.fd = openSync(last.path, "r+");
       return last;
     }
+    // A finished chunk's file is closed now if it is on disk, else once its fdatasync is done.
+    if (last?.fd !== undefined && last.synced === last.size && !this.#dirty.has(last)) {
+      closeSync(last.fd);
+      last.fd = undefined;
+    }
     const chunk = new Chunk(join(this.#dir, `chunk-${String(this.#nextIndex++).padStart(6, "0")}.log`));
     chunk.fd = openSync(chunk.path, "wx");
     syncDirectory(this.#dir);
@@ -196,6 +210,7 @@ export class SessionLog {
     this.#dirty.clear();
     const done = (error?: Error) => {
       this.#syncing = false;
+      if (error) this.#failed ??= error;
       chunks.forEach((c, i) => {
         if (!error) c.synced = Math.max(c.synced, sizes[i] as number);
         // A rolled chunk is finished once on disk.

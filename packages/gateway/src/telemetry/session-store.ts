@@ -30,6 +30,7 @@ export class StoredSession {
   readonly listeners = new Set<SessionListener>();
   /** Set while the session moves to an ended state: it takes no more data. */
   ending = false;
+  #updates: Promise<unknown> = Promise.resolve();
   /** Topics recorded into this session (beamgate's own; `recorder.ts`). */
   record: readonly string[] | undefined;
 
@@ -62,6 +63,13 @@ export class StoredSession {
 
   get log(): SessionLog {
     return this.#openLog();
+  }
+
+  /** Runs `update` after the session's previous updates have finished: one change at a time. */
+  serialized<T>(update: () => Promise<T>): Promise<T> {
+    const run = this.#updates.then(update, update);
+    this.#updates = run.catch(() => {});
+    return run;
   }
 
   /** Replaces the Session JSON (durably), with the channel map its bindings give. */

@@ -99,7 +99,7 @@ export const SessionCreateSchema = z
     quality: z.number().min(0).max(1).optional(),
     group: z.string().max(256).optional(),
     configBindings: z.array(binding).max(64).default([]),
-    markers: z.array(marker).max(100_000).default([]),
+    markers: z.array(marker).max(10_000).default([]),
     /** beamgate's own: hub topics recorded as channels (`recorder.ts`). */
     record: z.array(z.string().min(1).max(512)).max(1024).optional(),
   })
@@ -116,7 +116,7 @@ export const SessionUpdateSchema = z
     quality: z.number().min(0).max(1).optional(),
     group: z.string().max(256).optional(),
     configBindings: z.array(binding).max(64).optional(),
-    markers: z.array(marker).max(100_000).optional(),
+    markers: z.array(marker).max(10_000).optional(),
     addMarkers: z.array(marker).max(10_000).optional(),
   })
   .strict();

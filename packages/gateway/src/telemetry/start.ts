@@ -30,6 +30,7 @@ export async function openTelemetry(dir: string, options: Config["telemetry"], l
       `dataDir: cannot open the telemetry store in ${dir}: ${(e as Error).message}`,
     );
   }
+  for (const problem of store.problems) log.error({ dir }, `telemetry store: cannot load ${problem}`);
   for (const session of store.sessions()) {
     if (store.session(session.identity).record?.length && isLive(session.state)) {
       await store.updateSession(session.identity, { state: "truncated" });

@@ -31,11 +31,15 @@ import { type SessionListener, StoredSession } from "./session-store.js";
 
 export type TelemetryStoreOptions = SessionLogOptions;
 
+/** Markers one session may hold (each change rewrites and sends the whole Session JSON). */
+const MAX_MARKERS = 10_000;
+
 export class TelemetryStore {
   readonly #dir: string;
   readonly #options: TelemetryStoreOptions;
   readonly #sessions = new Map<string, StoredSession>();
   readonly #beforeEnd: ((identity: string) => Promise<void>)[] = [];
+  readonly #problems: string[] = [];
   readonly #configs = new Map<
     string,
     { readonly raw: unknown; readonly text: string; readonly config: TelemetryConfig }
@@ -49,17 +53,34 @@ export class TelemetryStore {
     mkdirSync(join(dir, "sessions"), { recursive: true });
     for (const name of readdirSync(join(dir, "configs"))) {
       if (!name.endsWith(".json")) continue;
-      const text = readFileSync(join(dir, "configs", name), "utf8");
-      const raw = JSON.parse(text);
-      this.#configs.set(name.slice(0, -5), { raw, text, config: ConfigSchema.parse(raw) });
+      this.#load(`config ${name}`, () => {
+        const text = readFileSync(join(dir, "configs", name), "utf8");
+        const raw = JSON.parse(text);
+        this.#configs.set(name.slice(0, -5), { raw, text, config: ConfigSchema.parse(raw) });
+      });
     }
     for (const identity of readdirSync(join(dir, "sessions"))) {
       const file = join(dir, "sessions", identity, "session.json");
       if (!existsSync(file)) continue;
-      const { record, ...session } = reviveSession(JSON.parse(readFileSync(file, "utf8")));
-      const stored = new StoredSession(this.#sessionDir(identity), session, (id) => this.#config(id), options);
-      stored.record = record;
-      this.#sessions.set(identity, stored);
+      this.#load(`session ${identity}`, () => {
+        const { record, ...session } = reviveSession(JSON.parse(readFileSync(file, "utf8")));
+        const stored = new StoredSession(this.#sessionDir(identity), session, (id) => this.#config(id), options);
+        stored.record = record;
+        this.#sessions.set(identity, stored);
+      });
+    }
+  }
+
+  /** What could not be loaded at start (left on disk as it is, and not served). */
+  get problems(): readonly string[] {
+    return this.#problems;
+  }
+
+  #load(what: string, load: () => void): void {
+    try {
+      load();
+    } catch (e) {
+      this.#problems.push(`${what}: ${(e as Error).message}`);
     }
   }
 
@@ -147,43 +168,56 @@ export class TelemetryStore {
    * Changes a session: state (one way only), details and markers (replaced, or `addMarkers`
    * added), bindings (added). Followers are told once data written before it is published.
    */
-  async updateSession(identity: string, update: SessionUpdate): Promise<Session> {
-    const before = this.session(identity).session;
+  updateSession(identity: string, update: SessionUpdate): Promise<Session> {
+    const stored = this.session(identity);
+    return stored.serialized(() => this.#update(stored, update));
+  }
+
+  async #update(stored: StoredSession, update: SessionUpdate): Promise<Session> {
+    const before = stored.session;
     const state = update.state ?? before.state;
     if (!canMove(before.state, state)) {
       throw new BeamgateError(
         "BG_ERR_TELEMETRY_CONFLICT",
-        `Session ${identity} cannot go from ${before.state} to ${state}`,
+        `Session ${before.identity} cannot go from ${before.state} to ${state}`,
       );
     }
-    const stored = this.session(identity);
     const bindings = [...before.configBindings, ...(update.configBindings ?? [])];
-    const channels = update.configBindings ? this.#channelMap(bindings) : undefined;
-    if (isLive(before.state) && !isLive(state)) {
-      if (stored.ending) throw new BeamgateError("BG_ERR_TELEMETRY_CONFLICT", `Session ${identity} is already ending`);
-      await Promise.all(this.#beforeEnd.map((hook) => hook(identity)));
+    const channels = update.configBindings ? this.#channelMap(bindings) : stored.channels;
+    const ending = isLive(before.state) && !isLive(state);
+    if (ending) {
+      await Promise.all(this.#beforeEnd.map((hook) => hook(before.identity)));
       // From here appends are refused: every accepted one is in the log, published by the flush below.
       stored.ending = true;
     }
-    const current = stored.session;
     const now = new Date().toISOString();
-    const markers = update.markers ?? current.markers;
     const next: Session = {
-      ...current,
+      ...before,
       ...(update.identifier !== undefined ? { identifier: update.identifier } : {}),
       ...(update.type !== undefined ? { type: update.type } : {}),
       ...(update.quality !== undefined ? { quality: update.quality } : {}),
       ...(update.group !== undefined ? { group: update.group } : {}),
       ...(update.details !== undefined ? { details: update.details } : {}),
       state,
-      ...(state === "open" && !current.startTimestamp ? { startTimestamp: now } : {}),
-      ...(!isLive(state) && isLive(current.state) ? { endTimestamp: now } : {}),
-      version: current.version + 1,
-      configBindings: update.configBindings ? bindings : current.configBindings,
-      markers: sortMarkers([...markers, ...(update.addMarkers ?? [])]),
+      ...(state === "open" && !before.startTimestamp ? { startTimestamp: now } : {}),
+      ...(ending ? { endTimestamp: now } : {}),
+      version: before.version + 1,
+      configBindings: bindings,
+      markers: sortMarkers([...(update.markers ?? before.markers), ...(update.addMarkers ?? [])]),
     };
-    await stored.log.flush();
-    stored.replace(next, channels ?? stored.channels);
+    if (next.markers.length > MAX_MARKERS) {
+      stored.ending = false;
+      throw new BeamgateError("BG_ERR_TELEMETRY_INVALID", `A session holds at most ${MAX_MARKERS} markers`);
+    }
+    try {
+      await stored.log.flush();
+      stored.replace(next, channels);
+    } catch (e) {
+      stored.ending = false;
+      throw new BeamgateError("BG_ERR_TELEMETRY_STORAGE", `Session ${before.identity}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
     stored.announce();
     return stored.session;
   }

@@ -35,6 +35,9 @@ interface Entry {
 
 const NOTHING: Outgoing = { binary: false, chunks: [], bytes: 0 };
 
+/** How long `end()` waits for the queue to be written before it closes regardless. */
+const END_DRAIN_MS = 10_000;
+
 /** Chunks at least this large are written as they are; smaller ones are copied into one buffer. */
 const COPY_THRESHOLD_BYTES = 16 * 1024;
 
@@ -132,12 +135,19 @@ export class Connection {
     if (!this.#waitingForDrain) this.#flush();
   }
 
-  /** Closes normally (or with `code`) once everything queued so far is written; sends nothing more. */
+  /**
+   * Closes normally (or with `code`) once everything queued so far is written; sends nothing more.
+   * A peer that does not take the rest within END_DRAIN_MS is closed anyway.
+   */
   end(code = 1000, reason = ""): void {
     if (this.#closing || this.#endWith) return;
     this.#endWith = { code, reason };
-    if (this.queueLength === 0) this.close(undefined, code, reason);
-    else this.flush();
+    if (this.queueLength === 0) {
+      this.close(undefined, code, reason);
+      return;
+    }
+    setTimeout(() => this.close(undefined, code, reason), END_DRAIN_MS).unref();
+    this.flush();
   }
 
   /**

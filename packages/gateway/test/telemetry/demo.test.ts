@@ -47,22 +47,37 @@ describe("demo telemetry session", () => {
     }
   });
 
-  it("closes the demo session on stop and replaces it at the next start", async () => {
+  it("closes the demo session on stop and replaces it at the next start, and only it", async () => {
     const gw = await startTestGateway({ dataDir, telemetry: { demo: true } });
     try {
-      const { sessions } = await new RtaRest(gw.url).json("GET", "/sessions", undefined, 200);
+      const rest = new RtaRest(gw.url);
+      const { sessions } = await rest.json("GET", "/sessions", undefined, 200);
       assert.equal(sessions.length, 1, "the previous demo is gone");
       assert.equal(sessions[0].state, "open");
       assert.equal(sessions[0].identity, gw.telemetry.demo);
+      // A user's session that calls itself a demo is not the demo's to delete.
+      await rest.json("POST", "/sessions", { identity: "demo-mine", identifier: "mine", type: "demo" }, 201);
     } finally {
       await gw.close();
     }
     const quiet = await startTestGateway({ dataDir, telemetry: { demo: false } });
     try {
       const { sessions } = await new RtaRest(quiet.url).json("GET", "/sessions", undefined, 200);
-      assert.equal(sessions[0].state, "closed", "stopped with the gateway");
+      const demo = sessions.find((s: { identity: string }) => s.identity !== "demo-mine");
+      assert.equal(demo.state, "closed", "stopped with the gateway");
+      assert.ok(sessions.some((s: { identity: string }) => s.identity === "demo-mine"));
     } finally {
       await quiet.close();
+    }
+    const again = await startTestGateway({ dataDir, telemetry: { demo: true } });
+    try {
+      const { sessions } = await new RtaRest(again.url).json("GET", "/sessions", undefined, 200);
+      assert.deepEqual(
+        sessions.map((s: { identity: string }) => s.identity).sort(),
+        [again.telemetry.demo, "demo-mine"].sort(),
+      );
+    } finally {
+      await again.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 /** The session log on a real disk: frames all-or-nothing, torn tails cut at open, reads of flushed data only. */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -118,5 +118,25 @@ describe("session log", () => {
     // Only the chunks that may hold the span are opened: a read past every chunk finds nothing.
     assert.equal([...reopened.read({ kind: "periodic", start: 1_000n, end: 2_000n })].length, 0);
     await reopened.close();
+  });
+
+  it("keeps one file open however many chunks it rolls", async () => {
+    const log = new SessionLog(dir, { chunkDurationMs: 60_000, chunkMaxBytes: 100 });
+    const open = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      }).length;
+    for (let i = 0; i < 30; i++) {
+      log.append([record(1, BigInt(i) * 10n)]);
+      await log.flush();
+    }
+    assert.ok(readdirSync(dir).length >= 20);
+    assert.ok(open() <= 1, `${open()} files open`);
+    await log.close();
+    assert.equal(open(), 0);
   });
 });

@@ -27,7 +27,7 @@ export function rtaStreamProtocol(
     notUpgradeStatus: 400,
     description: "RTA telemetry stream (ATLAS): LZ4 protobuf bursts of a session's data and events",
     accept(connection, url, _request, access) {
-      const identity = decodeURIComponent(url.pathname.split("/")[4] ?? "");
+      const identity = decodedSegment(url.pathname.split("/")[4] ?? "");
       const session = new RtaStreamSession(connection, identity, store, access, options);
       sessions.add(session);
       return {
@@ -43,4 +43,13 @@ export function rtaStreamProtocol(
       clearInterval(ticker);
     },
   };
+}
+
+/** A path segment decoded, or "" (no such session) when its %-escapes are malformed. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
+  }
 }

@@ -5,19 +5,24 @@
  * instead of `timestampDeltas` and its scale. See docs/rta.md.
  */
 import {
+  EventSchema,
   EventsListSchema,
   encodeSamples,
   encodeTimestamps,
   fromBinary,
   fromJson,
+  listItems,
   PeriodicDataListSchema,
+  PeriodicDataSchema,
   RowDataListSchema,
+  RowDataSchema,
   TimestampedDataListSchema,
+  TimestampedDataSchema,
 } from "@beamgate/rta";
 import { BeamgateError } from "../../errors.js";
 import { toNanos } from "../../telemetry/big-json.js";
 import type { ChannelMap } from "../../telemetry/config.js";
-import type { DataItems, DataKind } from "../../telemetry/ingest.js";
+import { type DataItems, type DataKind, MAX_BURST_SAMPLES } from "../../telemetry/ingest.js";
 
 const PROTOBUF_TYPES = new Set([
   "application/x-protobuf",
@@ -58,16 +63,25 @@ export function decodeDataBody(
   );
 }
 
+/**
+ * The items, each decoded for its checks and kept as sent (`raw`) so it is stored without being
+ * encoded again; an item carrying fields this server does not know is encoded again without them.
+ */
 function fromProtobuf(kind: DataKind, body: Buffer): DataItems {
+  const bytes = listItems(body);
+  const asSent = <T extends { $unknown?: unknown[] }>(items: T[]) => ({
+    items,
+    raw: bytes.map((b, i) => (items[i]?.$unknown?.length ? undefined : b)),
+  });
   switch (kind) {
     case "periodic":
-      return { kind, items: fromBinary(PeriodicDataListSchema, body).periodicData };
+      return { kind, ...asSent(bytes.map((b) => fromBinary(PeriodicDataSchema, b))) };
     case "timestamped":
-      return { kind, items: fromBinary(TimestampedDataListSchema, body).timestampedData };
+      return { kind, ...asSent(bytes.map((b) => fromBinary(TimestampedDataSchema, b))) };
     case "row":
-      return { kind, items: fromBinary(RowDataListSchema, body).rowData };
+      return { kind, ...asSent(bytes.map((b) => fromBinary(RowDataSchema, b))) };
     case "events":
-      return { kind, items: fromBinary(EventsListSchema, body).events };
+      return { kind, ...asSent(bytes.map((b) => fromBinary(EventSchema, b))) };
   }
 }
 
@@ -99,6 +113,9 @@ function expandItem(kind: DataKind, item: Record<string, unknown>, channels: Cha
   }
   if ("timestamps" in item) {
     if (!Array.isArray(item.timestamps)) throw new Error(`item ${i}: timestamps must be an array`);
+    if (item.timestamps.length > MAX_BURST_SAMPLES) {
+      throw new Error(`item ${i}: ${item.timestamps.length} samples in one burst (at most ${MAX_BURST_SAMPLES})`);
+    }
     const encoded = encodeTimestamps(item.timestamps.map((t) => toNanos(t, `item ${i} timestamps`)));
     item.startTimestamp = `${encoded.start}`;
     item.timestampDeltasScale = `${encoded.scale}`;
@@ -111,6 +128,8 @@ function expandItem(kind: DataKind, item: Record<string, unknown>, channels: Cha
   if (!Array.isArray(values) || !values.every((v) => typeof v === "number")) {
     throw new Error(`item ${i}: values must be an array of numbers`);
   }
+  if (values.length > MAX_BURST_SAMPLES)
+    throw new Error(`item ${i}: ${values.length} samples in one burst (at most ${MAX_BURST_SAMPLES})`);
   const typeOf = (id: unknown) => {
     const channel = typeof id === "number" ? channels.channels.get(id) : undefined;
     if (!channel) throw new BeamgateError("BG_ERR_TELEMETRY_INVALID", `${kind}[${i}]: unknown channel ${String(id)}`);

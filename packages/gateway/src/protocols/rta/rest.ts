@@ -220,10 +220,11 @@ async function readData(
     });
     batch = [];
     bytes = 0;
-    if (!res.write(framed)) await new Promise((resolve) => res.once("drain", resolve));
+    if (!res.write(framed)) await drained(res);
     // A long read must not hold the event loop: appends and streams go on between its chunks.
     await new Promise(setImmediate);
   };
+  // Leaving the loop early (the client went away) closes the generator and lets go of its chunk.
   for (const r of records) {
     batch.push(r);
     bytes += r.body.length;
@@ -232,6 +233,19 @@ async function readData(
   }
   await flush();
   res.end();
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 function writeAllowed(o: RtaRestOptions, access: Access, uri: string): void {

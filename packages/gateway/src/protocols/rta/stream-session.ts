@@ -32,6 +32,8 @@ import { streamElement } from "./wire.js";
 export interface StreamOptions extends BurstOptions {
   /** How far behind the leading edge a new subscription is back-filled, ms. */
   readonly backfillMs: number;
+  /** At most this many bytes of back-fill per subscribe: the newest records within the window. */
+  readonly backfillMaxBytes: number;
 }
 
 /** WebSocket close code for a malformed client message. */
@@ -114,7 +116,11 @@ export class RtaStreamSession implements ProtocolSession {
     const hadAll = this.#allData;
     const newEvents = subscription.allEvents && !this.#allEvents;
     const newAll = subscription.allDataChannels && !hadAll;
-    const newIds = new Set(hadAll ? [] : subscription.dataChannelIds.filter((id) => !this.#channels.has(id)));
+    // Only channels the session has are kept, so a client cannot grow the set without bound.
+    const known = stored.channels.channels;
+    const newIds = new Set(
+      hadAll ? [] : subscription.dataChannelIds.filter((id) => known.has(id) && !this.#channels.has(id)),
+    );
     // What was wanted before this request (the state is widened below, before the back-fill).
     const wasWanted = (id: number) => hadAll || (this.#channels.has(id) && !newIds.has(id));
     const added = (id: number) => !wasWanted(id) && (newAll || newIds.has(id));
@@ -124,16 +130,17 @@ export class RtaStreamSession implements ProtocolSession {
     const edge = stored.timeRange?.endTime;
     if (edge === undefined || this.#options.backfillMs <= 0) return;
     const start = edge - BigInt(this.#options.backfillMs) * 1_000_000n;
+    const backfill: DataRecord[] = [];
     if (newAll || newIds.size > 0) {
       for (const kind of DATA_KINDS) {
         for (const r of stored.read({ kind, start, end: edge, channel: added })) {
           // A row already sent for another subscribed channel is not sent twice.
-          if (kind === "row" && r.channelIds.some(wasWanted)) continue;
-          this.#burst.add(streamElement(r));
+          if (kind !== "row" || !r.channelIds.some(wasWanted)) backfill.push(r);
         }
       }
     }
-    if (newEvents) for (const r of stored.read({ kind: "event", start, end: edge })) this.#burst.add(streamElement(r));
+    if (newEvents) backfill.push(...stored.read({ kind: "event", start, end: edge }));
+    for (const r of newest(backfill, this.#options.backfillMaxBytes)) this.#burst.add(streamElement(r));
   }
 
   #wants(r: DataRecord): boolean {
@@ -169,4 +176,16 @@ export class RtaStreamSession implements ProtocolSession {
 function sessionElement(session: Session): Uint8Array {
   const data = create(StreamDataSchema, { data: { case: "sessionJson", value: stringifyBig(session) } });
   return burstElement(toBinary(StreamDataSchema, data));
+}
+
+/** The newest records (by time) whose bodies fit in `maxBytes`, oldest first. */
+function newest(records: DataRecord[], maxBytes: number): DataRecord[] {
+  records.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+  let bytes = 0;
+  let first = records.length;
+  while (first > 0 && bytes + (records[first - 1] as DataRecord).body.length <= maxBytes) {
+    first--;
+    bytes += (records[first] as DataRecord).body.length;
+  }
+  return records.slice(first);
 }

@@ -28,6 +28,11 @@ export class RtaSource implements Source {
     return `${identity}/${this.#channel(identity, path.slice(slash + 1)).id}`;
   }
 
+  /** A channel is read under its session's rights too (`rta://<identity>`), as REST and the stream are. */
+  governedBy(path: string): readonly string[] {
+    return [`rta://${path.slice(0, path.indexOf("/"))}`];
+  }
+
   open(path: string, sink: TopicSink): Upstream {
     const [identity = "", id = ""] = path.split("/");
     const channel = this.#channel(identity, id);
