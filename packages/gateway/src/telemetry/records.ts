@@ -2,10 +2,8 @@
  * How session data is stored: each item (a periodic, timestamped or row burst, or an event) is one
  * record holding the protobuf bytes of its message and, beside them, what reads filter on (kind,
  * channels, time span), so a read never decodes protobuf to skip a record. The records of one
- * write are one frame, length-prefixed and CRC-checked: a frame is all there or, after a crash
- * mid-write, cut off at load.
+ * write are one payload of the session's append-log (one frame: all or nothing).
  */
-import { crc32 } from "node:zlib";
 
 export const RECORD_KINDS = ["periodic", "timestamped", "row", "event"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -21,19 +19,16 @@ export interface DataRecord {
   readonly body: Uint8Array;
 }
 
-/** Frame header: payload length and CRC-32 of the payload. */
-export const FRAME_HEADER_BYTES = 8;
-
 function recordBytes(r: DataRecord): number {
   return 1 + 2 + 4 * r.channelIds.length + 8 + 8 + 4 + r.body.length;
 }
 
-/** One frame holding `records`, ready to append. */
-export function encodeFrame(records: readonly DataRecord[]): Buffer {
-  let size = FRAME_HEADER_BYTES;
+/** One payload holding `records`. */
+export function encodeRecords(records: readonly DataRecord[]): Buffer {
+  let size = 0;
   for (const r of records) size += recordBytes(r);
   const out = Buffer.allocUnsafe(size);
-  let o = FRAME_HEADER_BYTES;
+  let o = 0;
   for (const r of records) {
     o = out.writeUInt8(RECORD_KINDS.indexOf(r.kind), o);
     o = out.writeUInt16LE(r.channelIds.length, o);
@@ -44,12 +39,10 @@ export function encodeFrame(records: readonly DataRecord[]): Buffer {
     out.set(r.body, o);
     o += r.body.length;
   }
-  out.writeUInt32LE(size - FRAME_HEADER_BYTES, 0);
-  out.writeUInt32LE(crc32(out.subarray(FRAME_HEADER_BYTES)), 4);
   return out;
 }
 
-/** The records of a frame payload (already CRC-checked). */
+/** The records of a payload (already CRC-checked by the log). */
 export function* decodeRecords(payload: Buffer): Generator<DataRecord> {
   let o = 0;
   while (o < payload.length) {
@@ -65,23 +58,4 @@ export function* decodeRecords(payload: Buffer): Generator<DataRecord> {
     yield { kind, channelIds, start, end, body: payload.subarray(o, o + length) };
     o += length;
   }
-}
-
-/**
- * The whole, intact frames at the start of `bytes`: their payloads and where the intact part ends
- * (a torn or corrupt tail, left by a crash during a write, is not included).
- */
-export function scanFrames(bytes: Buffer): { payloads: Buffer[]; intactBytes: number } {
-  const payloads: Buffer[] = [];
-  let o = 0;
-  while (o + FRAME_HEADER_BYTES <= bytes.length) {
-    const length = bytes.readUInt32LE(o);
-    const end = o + FRAME_HEADER_BYTES + length;
-    if (length === 0 || end > bytes.length) break;
-    const payload = bytes.subarray(o + FRAME_HEADER_BYTES, end);
-    if (crc32(payload) !== bytes.readUInt32LE(o + 4)) break;
-    payloads.push(payload);
-    o = end;
-  }
-  return { payloads, intactBytes: o };
 }

@@ -4,7 +4,7 @@
  * session is opened on first read only, so a store with many old sessions starts quickly.
  */
 import { join } from "node:path";
-import { writeFileDurably } from "./atomic-file.js";
+import { writeFileDurably } from "../storage/atomic-file.js";
 import { ChannelMap, type TelemetryConfig } from "./config.js";
 import { ChannelCoverage } from "./coverage.js";
 import { PublishedRecord } from "./published.js";

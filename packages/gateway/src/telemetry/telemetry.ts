@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { BeamgateError } from "../errors.js";
-import { writeFileDurably } from "./atomic-file.js";
+import { writeFileDurably } from "../storage/atomic-file.js";
 import { toNanos } from "./big-json.js";
 import { ChannelMap, ConfigSchema, type TelemetryConfig } from "./config.js";
 import { type DataItems, IngestError, toRecords } from "./ingest.js";

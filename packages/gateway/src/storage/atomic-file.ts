@@ -1,7 +1,7 @@
 /** Small files replaced whole and durably: written beside, synced, renamed over, directory synced. */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { syncDirectory } from "./session-log.js";
+import { syncDirectory } from "./sync-directory.js";
 
 export function writeFileDurably(path: string, text: string): void {
   const temporary = join(dirname(path), `.${basename(path)}.tmp`);
