@@ -1,0 +1,132 @@
+/**
+ * The stream of one dataset node: its updates, numbered from 1 in the order they become durable,
+ * kept in an append-log (`storage/append-log.ts`) so any subscriber can replay from any sequence
+ * and a restart continues the numbering. A sequence is assigned and the record appended in one
+ * synchronous step, and records are published in that order once flushed: concurrent writers can
+ * never publish out of order or lose a number (Tiled's INCR-then-publish can).
+ *
+ * The log is also the node's write-ahead log: the caller applies an update to the node's data
+ * after it is durable and re-applies, after a crash, the updates past what it had applied.
+ */
+import { AppendLog, type AppendLogOptions } from "../storage/append-log.js";
+
+/** One update as stored: its sequence, whether it ends the stream, and its bytes (the caller's encoding). */
+export interface LogRecord {
+  readonly sequence: number;
+  /** The producer ended the stream (DELETE stream/close): subscribers close once caught up. */
+  readonly end: boolean;
+  readonly bytes: Uint8Array;
+}
+
+/** Told, in order, of each record once durable. Must not throw. */
+export type RecordListener = (record: LogRecord) => void;
+
+class SequenceSpan {
+  first = 0;
+  last = 0;
+
+  note(sequence: number): void {
+    if (this.first === 0) this.first = sequence;
+    this.last = sequence;
+  }
+}
+
+const HEADER_BYTES = 9;
+
+export class NodeLog {
+  readonly #log: AppendLog<SequenceSpan>;
+  readonly #listeners = new Set<RecordListener>();
+  /** The last sequence assigned (durable or not), and the last one published. */
+  #assigned = 0;
+  #published = 0;
+  #ended = false;
+
+  /** Opens (creating) the log; every stored record is passed to `onRecord` (to re-apply it). */
+  constructor(dir: string, options: AppendLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
+    this.#log = new AppendLog(
+      dir,
+      options,
+      () => new SequenceSpan(),
+      (payload, chunk) => {
+        const record = decode(payload);
+        chunk.summary.note(record.sequence);
+        this.#assigned = this.#published = record.sequence;
+        if (record.end) this.#ended = true;
+        onRecord(record);
+      },
+    );
+  }
+
+  /** The sequence of the last published record (0: none yet). */
+  get current(): number {
+    return this.#published;
+  }
+
+  /** Whether the producer ended the stream. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Assigns the next sequence and appends the record `encode(sequence)` returns; resolves with the
+   * record once it is durable and published. `end` marks the end of the stream; after it the log
+   * takes nothing more (an Error).
+   */
+  async append(encode: (sequence: number) => Uint8Array, end = false): Promise<LogRecord> {
+    if (this.#ended) throw new Error("the stream has ended");
+    const sequence = this.#assigned + 1;
+    const bytes = end ? new Uint8Array(0) : encode(sequence);
+    const chunk = this.#log.append(encodeRecord(sequence, end, bytes));
+    this.#assigned = sequence;
+    chunk.summary.note(sequence);
+    if (end) this.#ended = true;
+    await this.#log.flush();
+    // Flushes resolve in append order, so records are published in sequence order.
+    const record: LogRecord = { sequence, end, bytes };
+    this.#published = sequence;
+    for (const listener of this.#listeners) listener(record);
+    return record;
+  }
+
+  /**
+   * Follows the log: `replayFrom` (when given) gets the published records from that sequence on
+   * (0 or 1: all), synchronously, then `listener` gets each new one. Returns the stop function.
+   */
+  follow(listener: RecordListener, replayFrom?: number): () => void {
+    if (replayFrom !== undefined) for (const r of this.records(Math.max(1, replayFrom))) listener(r);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The published records from `from` on, in order. */
+  *records(from: number): Generator<LogRecord> {
+    for (const chunk of this.#log.chunks) {
+      if (chunk.summary.last < from) continue;
+      for (const payload of this.#log.payloads(chunk)) {
+        const record = decode(payload);
+        if (record.sequence >= from && record.sequence <= this.#published) yield record;
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.#listeners.clear();
+    return this.#log.close();
+  }
+}
+
+function encodeRecord(sequence: number, end: boolean, bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + bytes.length);
+  out.writeBigUInt64LE(BigInt(sequence), 0);
+  out.writeUInt8(end ? 1 : 0, 8);
+  out.set(bytes, HEADER_BYTES);
+  return out;
+}
+
+function decode(payload: Buffer): LogRecord {
+  return {
+    sequence: Number(payload.readBigUInt64LE(0)),
+    end: payload.readUInt8(8) === 1,
+    bytes: payload.subarray(HEADER_BYTES),
+  };
+}
