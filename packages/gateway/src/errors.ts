@@ -54,6 +54,11 @@ export const ERRORS = {
   },
   BG_ERR_TELEMETRY_STORAGE: { message: "The telemetry store could not write to disk", httpStatus: 500 },
 
+  BG_ERR_DATASET_NOT_FOUND: { message: "No such dataset node", httpStatus: 404 },
+  BG_ERR_DATASET_INVALID: { message: "The dataset request is invalid" },
+  BG_ERR_DATASET_CONFLICT: { message: "The dataset write conflicts with the node's state", httpStatus: 409 },
+  BG_ERR_DATASET_STORAGE: { message: "The dataset store could not write to disk", httpStatus: 500 },
+
   BG_ERR_LIMIT_SUBSCRIPTIONS: { message: "Too many subscriptions on this connection" },
   BG_ERR_LIMIT_PENDING_PUTS: { message: "Too many puts waiting for completion on this connection" },
   BG_ERR_LIMIT_BODY_TOO_LARGE: { message: "Request body too large", httpStatus: 413 },

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import type { Environment } from "@beamgate/epics-ca";
 import type { Config } from "./config/schema.js";
 import { Hub } from "./core/hub.js";
+import { DatasetStore } from "./datasets/datasets.js";
 import { DeviceRegistry } from "./devices/registry.js";
 import { BeamgateError } from "./errors.js";
 import { serveIndex } from "./index-page.js";
@@ -22,6 +23,8 @@ import { ophydRestRoutes } from "./protocols/ophyd/rest.js";
 import { pvApiProtocol } from "./protocols/pv-api/adapter.js";
 import { rtaStreamProtocol } from "./protocols/rta/adapter.js";
 import { rtaRestRoutes } from "./protocols/rta/rest.js";
+import { tiledRoutes } from "./protocols/tiled/routes.js";
+import { tiledStreamProtocol } from "./protocols/tiled/stream-adapter.js";
 import { checkExposure } from "./security/exposure.js";
 import { ProxyTrust } from "./security/forwarded.js";
 import { Guard } from "./security/guard.js";
@@ -79,6 +82,7 @@ export async function startGateway(
       "admin://",
       "rta://",
       "rta-config://",
+      "dataset://",
       ...simulated.map((p) => `ca://${p}`),
     ]);
   } catch (e) {
@@ -86,8 +90,10 @@ export async function startGateway(
     throw e;
   }
   let telemetry: Telemetry;
+  let datasets: DatasetStore;
   try {
     telemetry = await openTelemetry(resolve(config.dataDir, "telemetry"), config.telemetry, log);
+    datasets = await openDatasets(resolve(config.dataDir, "datasets"), config.datasets, log);
   } catch (e) {
     await Promise.all([channelAccess.close(), guard.stop()]);
     throw e;
@@ -137,6 +143,7 @@ export async function startGateway(
     qsConsole,
     cameraSocket,
     rtaStream,
+    tiledStreamProtocol(datasets),
   ];
   const started = Date.now();
   let server: HttpServer | undefined;
@@ -176,6 +183,12 @@ export async function startGateway(
       hubOf: (access) => hub.as(access),
       record: (identity, topics, scoped) => telemetry.recorder.start(identity, topics, scoped),
     }),
+    ...tiledRoutes({
+      store: datasets,
+      log,
+      maxBodyBytes: config.datasets.maxBodyBytes,
+      authenticationRequired: () => !guard.authenticator.anonymousAllowed,
+    }),
   ]);
   const origins = new OriginPolicy(parseOrigins(config.allowedOrigins), !guard.authenticator.anonymousAllowed);
   server = new HttpServer({ limits: config.limits, log, adapters, routes, origins, guard, proxy, tls });
@@ -186,7 +199,14 @@ export async function startGateway(
     pvApi.stop();
     rtaStream.stop();
     hub.close();
-    await Promise.all([channelAccess.close(), qsConsole.stop(), cameraSocket.stop(), guard.stop(), telemetry.close()]);
+    await Promise.all([
+      channelAccess.close(),
+      qsConsole.stop(),
+      cameraSocket.stop(),
+      guard.stop(),
+      telemetry.close(),
+      datasets.close(),
+    ]);
     throw e;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -206,7 +226,7 @@ export async function startGateway(
         pvApi.stop();
         rtaStream.stop();
         const sockets = httpServer.close();
-        await telemetry.close();
+        await Promise.all([telemetry.close(), datasets.close()]);
         hub.close();
         await Promise.all([sockets, channelAccess.close(), qsConsole.stop(), cameraSocket.stop()]);
         await guard.stop();
@@ -214,6 +234,21 @@ export async function startGateway(
       return closing;
     },
   };
+}
+
+/** Opens the dataset store; what it could not load is logged and left alone. */
+async function openDatasets(dir: string, options: Config["datasets"], log: Logger): Promise<DatasetStore> {
+  let store: DatasetStore;
+  try {
+    store = await DatasetStore.open(dir, options);
+  } catch (e) {
+    throw new BeamgateError(
+      "BG_ERR_CONFIG_INVALID",
+      `dataDir: cannot open the dataset store in ${dir}: ${(e as Error).message}`,
+    );
+  }
+  for (const problem of store.catalog.problems) log.error({ dir }, `dataset store: cannot load ${problem}`);
+  return store;
 }
 
 /** The certificate and key files, read once at start (a bad path stops start-up with its name). */

@@ -126,3 +126,12 @@ export const DEFAULT_TELEMETRY = {
   /** Largest request body of the telemetry write routes (a data append). */
   maxBodyBytes: 16 * 1024 * 1024,
 } as const;
+
+export const DEFAULT_DATASETS = {
+  /** Largest request body of the dataset write routes (an array write). */
+  maxBodyBytes: 256 * 1024 * 1024,
+  /** A node's stream log goes to a new chunk file after this long of writing ... */
+  chunkDurationMs: 3_600_000,
+  /** ... or past this size. */
+  chunkMaxBytes: 64 * 1024 * 1024,
+} as const;

@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   DEFAULT_CA,
   DEFAULT_CAMERA,
+  DEFAULT_DATASETS,
   DEFAULT_HUB,
   DEFAULT_LIMITS,
   DEFAULT_LOC,
@@ -375,6 +376,23 @@ export const ConfigSchema = z
       .describe(
         "Directory of what beamgate stores (telemetry sessions, under `telemetry/`); relative to the working directory.",
       ),
+    datasets: z
+      .object({
+        maxBodyBytes: positiveInt(
+          DEFAULT_DATASETS.maxBodyBytes,
+          "Largest request body of the dataset (Tiled) write routes, such as an array write, in bytes.",
+        ),
+        chunkDurationMs: positiveInt(
+          DEFAULT_DATASETS.chunkDurationMs,
+          "A dataset node's stream log goes to a new chunk file after this many ms of writing.",
+        ),
+        chunkMaxBytes: positiveInt(
+          DEFAULT_DATASETS.chunkMaxBytes,
+          "A dataset node's stream log goes to a new chunk file once the current one reaches this many bytes.",
+        ),
+      })
+      .strict()
+      .prefault({}),
     telemetry: z
       .object({
         demo: z

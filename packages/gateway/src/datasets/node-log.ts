@@ -15,7 +15,16 @@ export interface LogRecord {
   readonly sequence: number;
   /** The producer ended the stream (DELETE stream/close): subscribers close once caught up. */
   readonly end: boolean;
+  /** Streamed but not applied to the node's data (Tiled's `persist=false`): not re-applied either. */
+  readonly transient: boolean;
   readonly bytes: Uint8Array;
+}
+
+export interface AppendOptions {
+  readonly end?: boolean;
+  readonly transient?: boolean;
+  /** Applies the record to the node's data once durable, before it is published (in sequence order). */
+  readonly apply?: (record: LogRecord) => Promise<void>;
 }
 
 /** Told, in order, of each record once durable. Must not throw. */
@@ -40,6 +49,7 @@ export class NodeLog {
   #assigned = 0;
   #published = 0;
   #ended = false;
+  #inOrder: Promise<void> = Promise.resolve();
 
   /** Opens (creating) the log; every stored record is passed to `onRecord` (to re-apply it). */
   constructor(dir: string, options: AppendLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
@@ -68,23 +78,33 @@ export class NodeLog {
   }
 
   /**
-   * Assigns the next sequence and appends the record `encode(sequence)` returns; resolves with the
-   * record once it is durable and published. `end` marks the end of the stream; after it the log
-   * takes nothing more (an Error).
+   * Assigns the next sequence and appends the record `encode(sequence)` returns; once it is durable,
+   * applies it (`options.apply`) and publishes it, both in sequence order, and resolves with it.
+   * After an end record the log takes nothing more (an Error).
    */
-  async append(encode: (sequence: number) => Uint8Array, end = false): Promise<LogRecord> {
+  async append(encode: (sequence: number) => Uint8Array, options: AppendOptions = {}): Promise<LogRecord> {
     if (this.#ended) throw new Error("the stream has ended");
     const sequence = this.#assigned + 1;
-    const bytes = end ? new Uint8Array(0) : encode(sequence);
-    const chunk = this.#log.append(encodeRecord(sequence, end, bytes));
+    const end = options.end ?? false;
+    const record: LogRecord = {
+      sequence,
+      end,
+      transient: options.transient ?? false,
+      bytes: end ? new Uint8Array(0) : encode(sequence),
+    };
+    const chunk = this.#log.append(encodeRecord(record));
     this.#assigned = sequence;
     chunk.summary.note(sequence);
     if (end) this.#ended = true;
     await this.#log.flush();
-    // Flushes resolve in append order, so records are published in sequence order.
-    const record: LogRecord = { sequence, end, bytes };
-    this.#published = sequence;
-    for (const listener of this.#listeners) listener(record);
+    // Flushes resolve in append order, so this chain applies and publishes in sequence order.
+    const done = this.#inOrder.then(async () => {
+      await options.apply?.(record);
+      this.#published = sequence;
+      for (const listener of this.#listeners) listener(record);
+    });
+    this.#inOrder = done.catch(() => {});
+    await done;
     return record;
   }
 
@@ -115,18 +135,23 @@ export class NodeLog {
   }
 }
 
-function encodeRecord(sequence: number, end: boolean, bytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(HEADER_BYTES + bytes.length);
-  out.writeBigUInt64LE(BigInt(sequence), 0);
-  out.writeUInt8(end ? 1 : 0, 8);
-  out.set(bytes, HEADER_BYTES);
+const END = 1;
+const TRANSIENT = 2;
+
+function encodeRecord(record: LogRecord): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + record.bytes.length);
+  out.writeBigUInt64LE(BigInt(record.sequence), 0);
+  out.writeUInt8((record.end ? END : 0) | (record.transient ? TRANSIENT : 0), 8);
+  out.set(record.bytes, HEADER_BYTES);
   return out;
 }
 
 function decode(payload: Buffer): LogRecord {
+  const flags = payload.readUInt8(8);
   return {
     sequence: Number(payload.readBigUInt64LE(0)),
-    end: payload.readUInt8(8) === 1,
+    end: (flags & END) !== 0,
+    transient: (flags & TRANSIENT) !== 0,
     bytes: payload.subarray(HEADER_BYTES),
   };
 }

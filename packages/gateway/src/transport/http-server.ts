@@ -469,7 +469,7 @@ export class HttpServer {
 
 const NOT_FOUND: Refusal = { status: 404, message: "Not Found" };
 
-/** Adapters by path: exact paths, then paths with `*` segments, each matching one segment. */
+/** Adapters by path: exact paths, then patterns (`*` one segment, a last `**` the rest). */
 class AdapterTable {
   readonly #exact = new Map<string, ProtocolAdapter>();
   readonly #patterns: { readonly segments: readonly string[]; readonly adapter: ProtocolAdapter }[] = [];
@@ -485,11 +485,20 @@ class AdapterTable {
     const exact = this.#exact.get(pathname);
     if (exact || this.#patterns.length === 0) return exact;
     const parts = pathname.split("/");
-    return this.#patterns.find(
-      ({ segments }) =>
-        segments.length === parts.length && segments.every((s, i) => (s === "*" ? parts[i] !== "" : s === parts[i])),
-    )?.adapter;
+    return this.#patterns.find(({ segments }) => matches(segments, parts))?.adapter;
   }
+}
+
+/** `*` matches one non-empty segment; a last `**`, whatever follows (nothing included). */
+function matches(segments: readonly string[], parts: readonly string[]): boolean {
+  const deep = segments.at(-1) === "**";
+  const fixed = deep ? segments.length - 1 : segments.length;
+  if (deep ? parts.length < fixed : parts.length !== fixed) return false;
+  for (let i = 0; i < fixed; i++) {
+    const s = segments[i];
+    if (s === "*" ? parts[i] === "" : s !== parts[i]) return false;
+  }
+  return true;
 }
 
 /** 406 when the adapter needs a subprotocol the client did not offer. */

@@ -19,7 +19,10 @@ export interface Session {
 }
 
 export interface ProtocolAdapter {
-  /** The request path the protocol is served at, e.g. `/ws`; a `*` segment matches any one segment. */
+  /**
+   * The request path the protocol is served at, e.g. `/ws`; a `*` segment matches any one segment,
+   * and a last `**` segment whatever follows (`/api/v1/stream/single/**`).
+   */
   readonly path: string;
   /** A WebSocket subprotocol the client must offer (406 otherwise); it is the one echoed. */
   readonly subprotocol?: string;

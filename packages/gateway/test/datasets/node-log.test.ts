@@ -33,6 +33,25 @@ describe("dataset node log", () => {
     await log.close();
   });
 
+  it("applies records in sequence order, each before it is published, however long an apply takes", async () => {
+    const log = new NodeLog(dir, OPTIONS);
+    const events: string[] = [];
+    log.follow((r) => events.push(`publish ${r.sequence}`));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        log.append(() => Buffer.from("x"), {
+          apply: async (r) => {
+            await new Promise((resolve) => setTimeout(resolve, (r.sequence * 7) % 5));
+            events.push(`apply ${r.sequence}`);
+          },
+        }),
+      ),
+    );
+    const expected = Array.from({ length: 20 }, (_, i) => [`apply ${i + 1}`, `publish ${i + 1}`]).flat();
+    assert.deepEqual(events, expected);
+    await log.close();
+  });
+
   it("replays from a sequence then follows live, with nothing missing or repeated", async () => {
     const log = new NodeLog(dir, OPTIONS);
     for (let i = 0; i < 30; i++) await log.append(() => Buffer.from(`r${i}`));
@@ -68,7 +87,7 @@ describe("dataset node log", () => {
   it("ends once: later appends are refused, and the end survives a restart", async () => {
     const log = new NodeLog(dir, OPTIONS);
     await log.append(() => Buffer.from("a"));
-    const end = await log.append(() => Buffer.alloc(0), true);
+    const end = await log.append(() => Buffer.alloc(0), { end: true });
     assert.deepEqual([end.sequence, end.end], [2, true]);
     await assert.rejects(
       log.append(() => Buffer.from("b")),

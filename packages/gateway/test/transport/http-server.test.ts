@@ -48,6 +48,7 @@ describe("HTTP routes", () => {
         "/api/v1/qs-console-socket",
         "/api/v1/camera-socket",
         "/rta/v2/sessions/*/stream",
+        "/api/v1/stream/single/**",
       ],
     );
     assert.deepEqual(json.schemes, ["ca", "sim", "loc", "rta"]);

@@ -1,0 +1,289 @@
+/**
+ * The dataset store: the catalog, each array's Zarr data, and each node's stream log, under
+ * `<dataDir>/datasets`. A write is checked against the node's logical shape, appended to the
+ * node's log (its write-ahead log) and made durable, then applied to the data and published, in
+ * sequence order, and only then answered: nothing is published that is not stored. After a crash,
+ * the records past what an array had applied are applied again (writes are idempotent in order).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { decode } from "@msgpack/msgpack";
+import { BeamgateError } from "../errors.js";
+import type { AppendLogOptions } from "../storage/append-log.js";
+import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
+import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
+import { Catalog, type DatasetNode, type NewNode, type Spec } from "./catalog.js";
+import { type LogRecord, NodeLog } from "./node-log.js";
+import { arrayWrite, childCreated, childMetadataUpdated, stamp } from "./updates.js";
+
+export type DatasetStoreOptions = AppendLogOptions;
+
+/** An array node's open state: its data, and its shape once every accepted write is applied. */
+interface ArrayState {
+  readonly store: ArrayStore;
+  shape: number[];
+  /** The Zarr chunk shape (fixed at creation): the chunks of any shape the array grows to. */
+  readonly chunkShape: readonly number[];
+}
+
+/** An open array's state. */
+function arrayState(store: ArrayStore): ArrayState {
+  return { store, shape: [...store.structure.shape], chunkShape: store.chunkShape };
+}
+
+export class DatasetStore {
+  readonly catalog: Catalog;
+  /** Where a new array is made before its node exists, so a refused structure leaves no node. */
+  readonly #staging: string;
+  readonly #options: DatasetStoreOptions;
+  readonly #logs = new Map<number, NodeLog>();
+  readonly #arrays = new Map<number, ArrayState>();
+
+  private constructor(dir: string, options: DatasetStoreOptions) {
+    this.catalog = new Catalog(dir);
+    this.#staging = join(dir, "staging");
+    rmSync(this.#staging, { recursive: true, force: true });
+    this.#options = options;
+  }
+
+  /** Opens (creating) the store, applying to each array what its log holds past what was applied. */
+  static async open(dir: string, options: DatasetStoreOptions): Promise<DatasetStore> {
+    const store = new DatasetStore(dir, options);
+    const arrays = (function* walk(node: DatasetNode): Generator<DatasetNode> {
+      for (const child of store.catalog.children(node)) {
+        if (child.structure_family === "array") yield child;
+        yield* walk(child);
+      }
+    })(store.catalog.root);
+    for (const node of arrays) {
+      try {
+        await store.#recover(node);
+      } catch (e) {
+        // Left on disk and not served (GET answers 404), as the catalog does with what it cannot load.
+        store.#arrays.delete(node.id);
+        store.catalog.problems.push(`array ${node.path}: ${(e as Error).message}`);
+      }
+    }
+    return store;
+  }
+
+  /** The node at `path`, or BG_ERR_DATASET_NOT_FOUND. */
+  node(path: string): DatasetNode {
+    const node = this.catalog.find(path);
+    if (!node) throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${path || "/"}`);
+    return node;
+  }
+
+  /** The node's stream log (opened on first use). */
+  log(node: DatasetNode): NodeLog {
+    let log = this.#logs.get(node.id);
+    if (!log) {
+      log = new NodeLog(join(this.catalog.dir(node), "log"), this.#options);
+      this.#logs.set(node.id, log);
+    }
+    return log;
+  }
+
+  /** An array node's structure as it will be once every accepted write is applied. */
+  arrayStructure(node: DatasetNode): ArrayStructure {
+    const state = this.#array(node);
+    const { data_type, dims, resizable } = state.store.structure;
+    // Tiled's key order; chunks of the logical shape, not of the shape the data has reached.
+    return { data_type, chunks: tiledChunks(state.shape, state.chunkShape), shape: [...state.shape], dims, resizable };
+  }
+
+  /** Creates a child (an array gets its Zarr array), then tells the parent's followers. */
+  async create(parent: DatasetNode, input: NewNode): Promise<DatasetNode> {
+    const parentLog = this.log(parent);
+    if (parentLog.ended) {
+      throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${parent.path || "/"} has been closed`);
+    }
+    // An array is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
+    let staged: string | undefined;
+    if (input.structure_family === "array") {
+      staged = join(this.#staging, randomUUID());
+      await mkdir(this.#staging, { recursive: true });
+      try {
+        await ArrayStore.create(staged, input.data_sources[0]?.structure as ArrayStructure);
+      } catch (e) {
+        await rm(staged, { recursive: true, force: true });
+        throw e;
+      }
+    }
+    let node: DatasetNode;
+    try {
+      node = this.catalog.create(parent, input);
+    } catch (e) {
+      if (staged) await rm(staged, { recursive: true, force: true });
+      const taken = /already exists/.test((e as Error).message);
+      throw new BeamgateError(taken ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID", (e as Error).message);
+    }
+    if (staged) {
+      const dir = join(this.catalog.dir(node), "zarr");
+      await rename(staged, dir);
+      this.#arrays.set(node.id, arrayState(await ArrayStore.open(dir)));
+    }
+    // Closed while the array was being made: the node exists, with no stream left to tell.
+    if (!parentLog.ended) await parentLog.append((sequence) => childCreated(stamp(sequence), node));
+    return node;
+  }
+
+  /** Replaces a node's metadata (and specs), then tells the parent's followers. */
+  async replaceMetadata(
+    node: DatasetNode,
+    metadata: Record<string, unknown>,
+    specs?: readonly Spec[],
+  ): Promise<DatasetNode> {
+    if (node.parentId === null) {
+      throw new BeamgateError("BG_ERR_DATASET_INVALID", "The root's metadata cannot be replaced");
+    }
+    const parent = this.catalog.find(node.path.slice(0, Math.max(0, node.path.lastIndexOf("/")))) ?? this.catalog.root;
+    const parentLog = this.log(parent);
+    if (parentLog.ended) {
+      throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${parent.path || "/"} has been closed`);
+    }
+    const updated = this.catalog.update(node, metadata, specs);
+    await parentLog.append((sequence) => childMetadataUpdated(stamp(sequence), updated));
+    return updated;
+  }
+
+  /** `PUT /array/full`: the whole array. `persist=false` streams without storing the data. */
+  async writeFull(node: DatasetNode, bytes: Uint8Array, persist: boolean): Promise<void> {
+    const state = this.#array(node);
+    const itemsize = state.store.structure.data_type.itemsize;
+    this.#check(() => checkFull(state.shape, itemsize, bytes));
+    const shape = [...state.shape];
+    await this.#append(node, persist, (sequence) =>
+      arrayWrite(stamp(sequence), { shape, offset: null, block: null, payload: bytes }),
+    );
+  }
+
+  /** `PUT /array/block?block=`: one chunk. */
+  async writeBlock(node: DatasetNode, block: number[], bytes: Uint8Array, persist: boolean): Promise<void> {
+    const state = this.#array(node);
+    const itemsize = state.store.structure.data_type.itemsize;
+    const placed = this.#check(() => checkBlock(state.shape, state.chunkShape, itemsize, block, bytes));
+    await this.#append(node, persist, (sequence) =>
+      arrayWrite(stamp(sequence), { shape: placed.shape, offset: null, block, payload: bytes }),
+    );
+  }
+
+  /** `PATCH /array/full?offset=&shape=&extend=`: a region, growing the array with `extend`. */
+  async patch(
+    node: DatasetNode,
+    offset: number[],
+    shape: number[],
+    bytes: Uint8Array,
+    extend: boolean,
+    persist: boolean,
+  ): Promise<ArrayStructure> {
+    const state = this.#array(node);
+    const itemsize = state.store.structure.data_type.itemsize;
+    const grown = this.#check(() => checkPatch(state.shape, itemsize, offset, shape, bytes, extend));
+    // A write the log refuses (the stream closed) must not grow the array.
+    this.#checkOpen(node);
+    state.shape = grown;
+    const after = this.arrayStructure(node);
+    await this.#append(node, persist, (sequence) =>
+      arrayWrite(stamp(sequence), { shape, offset, block: null, payload: bytes }),
+    );
+    return after;
+  }
+
+  /** `GET /array/full?slice=`: C-order little-endian bytes and their shape. */
+  read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
+    return this.#array(node)
+      .store.read(slice)
+      .catch((e) => {
+        throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
+      });
+  }
+
+  /** `DELETE /stream/close`: ends the node's stream (idempotent). */
+  async closeStream(node: DatasetNode): Promise<void> {
+    const log = this.log(node);
+    if (!log.ended) await log.append(() => new Uint8Array(0), { end: true });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#logs.values()].map((l) => l.close()));
+  }
+
+  #array(node: DatasetNode): ArrayState {
+    const state = this.#arrays.get(node.id);
+    if (node.structure_family !== "array" || !state) {
+      throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not an array`);
+    }
+    return state;
+  }
+
+  #check<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new BeamgateError(
+        e instanceof ShapeConflict ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID",
+        e.message,
+      );
+    }
+  }
+
+  /** BG_ERR_DATASET_CONFLICT once the node's stream is closed: it takes no more writes. */
+  #checkOpen(node: DatasetNode): void {
+    if (this.log(node).ended) {
+      throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${node.path} has been closed`);
+    }
+  }
+
+  /** Logs an array write, then applies it (unless transient) and publishes it. */
+  async #append(node: DatasetNode, persist: boolean, encode: (sequence: number) => Uint8Array): Promise<void> {
+    const log = this.log(node);
+    this.#checkOpen(node);
+    try {
+      await log.append(encode, {
+        transient: !persist,
+        apply: persist ? (record) => this.#apply(node, record) : undefined,
+      });
+    } catch (e) {
+      if (e instanceof BeamgateError) throw e;
+      throw new BeamgateError("BG_ERR_DATASET_STORAGE", `${node.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Applies one logged array write to the Zarr data and notes it as applied. */
+  async #apply(node: DatasetNode, record: LogRecord): Promise<void> {
+    const state = this.#arrays.get(node.id) as ArrayState;
+    const m = decode(record.bytes) as {
+      shape: number[];
+      offset: number[] | null;
+      block: number[] | null;
+      payload: Uint8Array;
+    };
+    // A copy: the decoded payload is a view into the record, not aligned for the element type.
+    const payload = new Uint8Array(m.payload);
+    if (m.block) await state.store.writeBlock(m.block, payload);
+    else if (m.offset) await state.store.patch(m.offset, m.shape, payload, true);
+    else await state.store.writeFull(payload);
+    writeFileSync(join(this.catalog.dir(node), "applied"), String(record.sequence));
+  }
+
+  /** Opens an array and applies the log's records past the last one noted as applied. */
+  async #recover(node: DatasetNode): Promise<void> {
+    const store = await ArrayStore.open(join(this.catalog.dir(node), "zarr"));
+    this.#arrays.set(node.id, arrayState(store));
+    let applied = 0;
+    try {
+      applied = Number(readFileSync(join(this.catalog.dir(node), "applied"), "utf8")) || 0;
+    } catch {
+      // Nothing applied yet.
+    }
+    const log = this.log(node);
+    for (const record of log.records(applied + 1)) {
+      if (!record.end && !record.transient) await this.#apply(node, record);
+    }
+    (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A zarrita store over one directory, whose files are never torn: every `set` writes a temporary
+ * file in the root directory and renames it over the target, so a reader or a crash sees the old
+ * bytes or the new, never a mix (rename is atomic on POSIX; every temporary lives in the root, the
+ * same file system as its target). Nothing is fsynced here: durability is the caller's, who keeps a
+ * write-ahead log and re-applies it after a crash. A crash may leave temporaries behind;
+ * `removeTemporaries()` clears them and must not run while writes are in flight.
+ *
+ * Keys are zarrita's absolute paths (`/zarr.json`, `/c/0/1`): empty, `.` and `..` segments, NUL
+ * and backslashes are refused, so no key reaches outside the directory (nor names a temporary).
+ */
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { dirname, join, sep } from "node:path";
+import type { AbsolutePath, AsyncMutable } from "zarrita";
+
+const TEMPORARY = /^\.tmp-[0-9a-f]+-\d+$/;
+
+export class FsStore implements AsyncMutable {
+  readonly #root: string;
+  /** Directories known to exist, so a write to an existing chunk row makes no mkdir call. */
+  readonly #made = new Set<string>();
+  #counter = 0;
+  readonly #tag = Math.floor(Math.random() * 0x100000000).toString(16);
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  get root(): string {
+    return this.#root;
+  }
+
+  /** The bytes at `key`, or undefined when there are none. The array returned owns its whole buffer. */
+  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
+    const path = this.#path(key);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      if (isCode(e, "ENOENT") || isCode(e, "ENOTDIR")) return undefined;
+      throw e;
+    }
+    // zarrita's bytes codec encodes a decoded chunk from its `.buffer`, ignoring the view's offset:
+    // a view into a shared (pooled) buffer would write unrelated bytes back.
+    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+      return new Uint8Array(bytes.buffer, 0, bytes.byteLength);
+    }
+    return new Uint8Array(bytes);
+  }
+
+  /** Replaces `key` whole: temporary file, then rename over the target. */
+  async set(key: AbsolutePath, value: Uint8Array): Promise<void> {
+    const path = this.#path(key);
+    const parent = dirname(path);
+    if (!this.#made.has(parent)) {
+      await mkdir(parent, { recursive: true });
+      this.#made.add(parent);
+    }
+    const temporary = join(this.#root, `.tmp-${this.#tag}-${this.#counter++}`);
+    try {
+      await writeFile(temporary, value);
+      await rename(temporary, path);
+    } catch (e) {
+      await unlink(temporary).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Removes `key`; true if it existed. */
+  async delete(key: AbsolutePath): Promise<boolean> {
+    try {
+      await unlink(this.#path(key));
+      return true;
+    } catch (e) {
+      if (isCode(e, "ENOENT") || isCode(e, "ENOTDIR")) return false;
+      throw e;
+    }
+  }
+
+  /** Removes the subtree under `prefix` (a key naming a directory, e.g. `/c`). */
+  async deleteTree(prefix: AbsolutePath): Promise<void> {
+    const path = this.#path(prefix);
+    await rm(path, { recursive: true, force: true });
+    for (const made of this.#made) if (made === path || made.startsWith(path + sep)) this.#made.delete(made);
+  }
+
+  /** Removes temporaries left by a crash mid-`set`. Only while no `set` is in flight. */
+  async removeTemporaries(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#root);
+    } catch (e) {
+      if (isCode(e, "ENOENT")) return 0;
+      throw e;
+    }
+    const stale = names.filter((n) => TEMPORARY.test(n));
+    await Promise.all(stale.map((n) => unlink(join(this.#root, n)).catch(() => {})));
+    return stale.length;
+  }
+
+  #path(key: string): string {
+    if (!key.startsWith("/")) throw new RangeError(`store key "${key}" is not absolute`);
+    const segments = key.slice(1).split("/");
+    if (TEMPORARY.test(segments[0] ?? "")) throw new RangeError(`store key "${key}" names a temporary file`);
+    for (const s of segments) {
+      if (s === "" || s === "." || s === ".." || s.includes("\\") || s.includes("\0")) {
+        throw new RangeError(`store key "${key}" is not a plain relative path`);
+      }
+    }
+    return join(this.#root, ...segments);
+  }
+}
+
+function isCode(e: unknown, code: string): boolean {
+  return typeof e === "object" && e !== null && "code" in e && e.code === code;
+}

@@ -1,0 +1,331 @@
+/**
+ * Tiled's HTTP routes for datasets under `/api/v1` (specs/tiled-streaming.md; docs/tiled.md): the
+ * server-info document, node metadata and listing, creating nodes, replacing metadata, array
+ * writes (whole, by block, patch and append) and reads (with `slice`), and closing a stream.
+ * Every write answers once durable and published. Errors are `{"detail": ...}` with Tiled's status
+ * codes (404 unknown node, 409 a patch outside the array without `extend`, 400 bad input).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
+import type { DatasetStore } from "../../datasets/datasets.js";
+import { asBeamgateError, BeamgateError } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import type { Access } from "../../security/access.js";
+import { type Route, sendError, sendJson } from "../../transport/http-server.js";
+import { BodyError, readBody, readJsonBody } from "../../transport/json-body.js";
+import { VERSION } from "../../version.js";
+import { dataTypeSchema } from "./data-type.js";
+import { linksOf, resourceOf } from "./resource.js";
+import { datasetUri } from "./stream-session.js";
+
+export interface TiledRoutesOptions {
+  readonly store: DatasetStore;
+  readonly log: Logger;
+  /** Largest request body (an array write), bytes. */
+  readonly maxBodyBytes: number;
+  /** Whether clients need credentials (the server-info document says so). */
+  readonly authenticationRequired: () => boolean;
+}
+
+// Keys in Tiled's order (data_type, chunks, shape, dims, resizable): the parsed structure goes out
+// as it is in container-child-created.
+const ArrayStructureSchema = z.object({
+  data_type: dataTypeSchema,
+  chunks: z.array(z.array(z.number().int().nonnegative())).max(32),
+  shape: z.array(z.number().int().nonnegative()).max(32),
+  dims: z.array(z.string()).nullable().default(null),
+  resizable: z.boolean().default(false),
+});
+const SpecSchema = z.object({ name: z.string().min(1).max(255), version: z.string().nullable().default(null) });
+const DataSourceSchema = z
+  .object({
+    structure_family: z.string().optional(),
+    structure: z.unknown(),
+    id: z.number().nullable().optional(),
+    mimetype: z.string().nullable().optional(),
+    parameters: z.record(z.string(), z.unknown()).default({}),
+    // Sent by Tiled's newer clients (their DataSource has it); nothing here uses it.
+    properties: z.record(z.string(), z.unknown()).default({}),
+    assets: z.array(z.unknown()).max(0, "assets (registered files) are not supported on /metadata").default([]),
+    management: z.enum(["external", "immutable", "locked", "writable"]).default("writable"),
+  })
+  .strict();
+const PostMetadataSchema = z.object({
+  structure_family: z.enum(STRUCTURE_FAMILIES),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+  specs: z.array(SpecSchema).max(20).default([]),
+  data_sources: z.array(DataSourceSchema).max(1).default([]),
+  access_blob: z.record(z.string(), z.unknown()).default({}),
+  id: z.string().optional(),
+});
+const PutMetadataSchema = z.object({
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  specs: z.array(SpecSchema).max(20).nullable().optional(),
+});
+
+const ROUTES = ["metadata", "search", "array/full", "array/block", "stream/close"] as const;
+
+export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
+  const wrap =
+    (
+      handler: (req: IncomingMessage, res: ServerResponse, url: URL, access: Access, path: string) => Promise<void>,
+      prefix: string,
+    ) =>
+    (req: IncomingMessage, res: ServerResponse, url: URL, access: Access) => {
+      let path = "";
+      try {
+        path = decodeURIComponent(url.pathname.slice(`/api/v1/${prefix}`.length)).replace(/^\/+|\/+$/g, "");
+      } catch {
+        sendJson(res, 400, { detail: "Malformed path" });
+        return;
+      }
+      handler(req, res, url, access, path).catch((e) => answerError(o, res, e, url));
+    };
+  const routes: [string, Route][] = [
+    ["/api/v1/", { methods: ["GET"], handle: (req, res) => sendJson(res, 200, about(baseOf(req), o)) }],
+  ];
+  const handlers: Record<(typeof ROUTES)[number], [string[], Parameters<typeof wrap>[0]]> = {
+    metadata: [["GET", "POST", "PUT"], (req, res, url, access, path) => metadata(o, req, res, url, access, path)],
+    search: [["GET"], (req, res, url, access, path) => search(o, req, res, url, access, path)],
+    "array/full": [["GET", "PUT", "PATCH"], (req, res, url, access, path) => arrayFull(o, req, res, url, access, path)],
+    "array/block": [["PUT"], (req, res, url, access, path) => arrayBlock(o, req, res, url, access, path)],
+    "stream/close": [
+      ["DELETE"],
+      async (_req, res, _url, access, path) => {
+        const node = o.store.node(path);
+        access.require("write", datasetUri(node.path));
+        await o.store.closeStream(node);
+        sendJson(res, 200, null);
+      },
+    ],
+  };
+  for (const prefix of ROUTES) {
+    const [methods, handler] = handlers[prefix];
+    routes.push([`/api/v1/${prefix}/**`, { methods, handle: wrap(handler, prefix) }]);
+  }
+  return routes;
+}
+
+/** `http://host/api/v1`, as the client reached us. */
+function baseOf(req: IncomingMessage): string {
+  const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${tls ? "https" : "http"}://${req.headers.host ?? "localhost"}/api/v1`;
+}
+
+function about(base: string, o: TiledRoutesOptions): Record<string, unknown> {
+  return {
+    api_version: 0,
+    library_version: `beamgate-${VERSION}`,
+    formats: { array: ["application/octet-stream"], container: ["application/json"], table: [] },
+    aliases: {},
+    queries: [],
+    authentication: { required: o.authenticationRequired(), providers: [], links: null },
+    links: { self: base, documentation: `${base}/docs` },
+    meta: { root_path: "/api" },
+  };
+}
+
+async function metadata(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  access: Access,
+  path: string,
+) {
+  const node = o.store.node(path);
+  const base = baseOf(req);
+  if (req.method === "GET") {
+    access.require("read", datasetUri(node.path));
+    sendJson(res, 200, { data: resourceOf(base, node, o.store), error: null, links: null, meta: {} });
+    return;
+  }
+  const body = await readJsonBody(req, o.maxBodyBytes);
+  if (req.method === "PUT") {
+    access.require("write", datasetUri(node.path));
+    const put = parse(PutMetadataSchema, body ?? {});
+    const updated = await o.store.replaceMetadata(node, put.metadata ?? { ...node.metadata }, put.specs ?? undefined);
+    sendJson(res, 200, { id: updated.key, metadata: updated.metadata });
+    return;
+  }
+  const post = parse(PostMetadataSchema, body ?? {});
+  const key = post.id ?? crypto.randomUUID();
+  const childPath = node.path === "" ? key : `${node.path}/${key}`;
+  access.require("write", datasetUri(childPath));
+  const source = post.data_sources[0];
+  if (post.structure_family === "table") {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", "Tables are not supported yet");
+  }
+  if (post.structure_family === "array") {
+    if (!source) throw new BeamgateError("BG_ERR_DATASET_INVALID", "An array needs one data source with its structure");
+    parse(ArrayStructureSchema, source.structure);
+  }
+  const dataSources =
+    post.structure_family === "array" && source
+      ? [
+          {
+            id: 1,
+            structure_family: "array",
+            structure: parse(ArrayStructureSchema, source.structure),
+            mimetype: "application/x-zarr",
+            parameters: {},
+            properties: {},
+            assets: [],
+            management: "writable",
+          },
+        ]
+      : [];
+  const created = await o.store
+    .create(node, {
+      key,
+      structure_family: post.structure_family,
+      metadata: post.metadata,
+      specs: post.specs,
+      data_sources: dataSources,
+      access_blob: post.access_blob,
+    })
+    .catch((e) => {
+      throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
+    });
+  sendJson(res, 200, { id: created.key, links: linksOf(base, created, o.store), data_sources: created.data_sources });
+}
+
+async function search(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  access: Access,
+  path: string,
+) {
+  const node = o.store.node(path);
+  access.require("read", datasetUri(node.path));
+  if (node.structure_family !== "container")
+    throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `${path} is not a container`);
+  const offset = intParam(url, "page[offset]", 0, 0, Number.MAX_SAFE_INTEGER);
+  const limit = intParam(url, "page[limit]", 100, 0, 300);
+  const base = baseOf(req);
+  const children = o.store.catalog.children(node).filter((c) => access.may("read", datasetUri(c.path)));
+  const page = children.slice(offset, offset + limit);
+  const link = (at: number) => `${base}/search/${node.path}?page[offset]=${at}&page[limit]=${limit}`;
+  sendJson(res, 200, {
+    data: page.map((c) => resourceOf(base, c, o.store)),
+    error: null,
+    links: {
+      self: link(offset),
+      first: limit ? link(0) : null,
+      last: limit ? link(Math.max(0, Math.floor((children.length - 1) / limit) * limit)) : null,
+      next: offset + limit < children.length && limit ? link(offset + limit) : null,
+      prev: offset > 0 && limit ? link(Math.max(0, offset - limit)) : null,
+    },
+    meta: { count: children.length },
+  });
+}
+
+async function arrayFull(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  access: Access,
+  path: string,
+) {
+  const node = o.store.node(path);
+  if (req.method === "GET") {
+    access.require("read", datasetUri(node.path));
+    const { bytes } = await o.store.read(node, url.searchParams.get("slice") ?? undefined);
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength });
+    res.end(bytes);
+    return;
+  }
+  access.require("write", datasetUri(node.path));
+  const persist = boolParam(url, "persist", true);
+  const bytes = await octetBody(req, o.maxBodyBytes);
+  if (req.method === "PUT") {
+    await o.store.writeFull(node, bytes, persist);
+    sendJson(res, 200, null);
+    return;
+  }
+  const extend = boolParam(url, "extend", false);
+  if (extend && !persist) throw new BeamgateError("BG_ERR_DATASET_INVALID", "extend=true needs persist=true");
+  const offset = listParam(url, "offset", true) as number[];
+  const shape = listParam(url, "shape", true) as number[];
+  sendJson(res, 200, await o.store.patch(node, offset, shape, bytes, extend, persist));
+}
+
+async function arrayBlock(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  access: Access,
+  path: string,
+) {
+  const node = o.store.node(path);
+  access.require("write", datasetUri(node.path));
+  const block = listParam(url, "block", false) ?? [];
+  await o.store.writeBlock(node, block, await octetBody(req, o.maxBodyBytes), boolParam(url, "persist", true));
+  sendJson(res, 200, null);
+}
+
+async function octetBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim();
+  if (type !== "application/octet-stream") {
+    throw new BeamgateError(
+      "BG_ERR_DATASET_INVALID",
+      `Content-Type must be application/octet-stream, not "${type ?? ""}"`,
+    );
+  }
+  return readBody(req, maxBytes);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new BeamgateError("BG_ERR_DATASET_INVALID", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+}
+
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const text = url.searchParams.get(name);
+  if (text === null) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", `${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function boolParam(url: URL, name: string, fallback: boolean): boolean {
+  const text = url.searchParams.get(name);
+  if (text === null) return fallback;
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  throw new BeamgateError("BG_ERR_DATASET_INVALID", `${name} must be true or false`);
+}
+
+/** `1,2,3` (Tiled's `offset`, `shape`, `block`); "" is the empty list (a scalar's block). */
+function listParam(url: URL, name: string, required: boolean): number[] | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null) {
+    if (required) throw new BeamgateError("BG_ERR_DATASET_INVALID", `${name} is required`);
+    return undefined;
+  }
+  if (text === "") return [];
+  if (!/^\d+(,\d+)*$/.test(text)) throw new BeamgateError("BG_ERR_DATASET_INVALID", `${name} must be like 1,2,3`);
+  return text.split(",").map(Number);
+}
+
+function answerError(o: TiledRoutesOptions, res: ServerResponse, e: unknown, url: URL): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (e instanceof BodyError) {
+    sendJson(res, e.status, { detail: e.message });
+    return;
+  }
+  if (!(e instanceof BeamgateError)) o.log.error({ err: e, path: url.pathname }, "dataset request failed");
+  sendError(res, asBeamgateError(e, "BG_ERR_DATASET_STORAGE"));
+}

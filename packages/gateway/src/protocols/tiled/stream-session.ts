@@ -1,0 +1,128 @@
+/**
+ * One `/api/v1/stream/single/{path}` connection (specs/tiled-streaming.md): the node's schema
+ * message first, then, with `start=N`, the records from N on, then the live ones, with nothing
+ * between the two (the log is followed and replayed in one synchronous step). Updates go out in
+ * the envelope asked for: msgpack as stored (the bytes of the log), JSON decoded once per live
+ * record and shared by every JSON subscriber. After the producer's end the connection closes
+ * with 1000 "Producer ended stream".
+ */
+import { decode } from "@msgpack/msgpack";
+import type { DatasetNode } from "../../datasets/catalog.js";
+import type { DatasetStore } from "../../datasets/datasets.js";
+import type { LogRecord } from "../../datasets/node-log.js";
+import { BeamgateError } from "../../errors.js";
+import type { Access } from "../../security/access.js";
+import type { Connection } from "../../transport/connection.js";
+import { textMessage } from "../../transport/outgoing.js";
+import type { Session } from "../../transport/protocol.js";
+import type { DataType } from "./data-type.js";
+import { jsonEnvelope, msgpackEnvelope } from "./envelope.js";
+import { arraySchema, containerSchema, type SchemaMessage, type TiledMessage } from "./messages.js";
+import { arrayPayloadJson } from "./payload-json.js";
+
+export type Envelope = "json" | "msgpack";
+
+/** The policy's name for a dataset node. */
+export const datasetUri = (path: string) => `dataset://${path}`;
+
+/** JSON forms of live records, shared by every JSON subscriber of the node. */
+const jsonCache = new WeakMap<LogRecord, string>();
+
+export class TiledStreamSession implements Session {
+  readonly #connection: Connection;
+  readonly #envelope: Envelope;
+  #stop: (() => void) | undefined;
+  #release: (() => void) | undefined;
+
+  constructor(
+    connection: Connection,
+    store: DatasetStore,
+    node: DatasetNode,
+    access: Access,
+    options: { envelope: Envelope; start: number | undefined },
+  ) {
+    this.#connection = connection;
+    this.#envelope = options.envelope;
+    if (!access.may("read", datasetUri(node.path))) {
+      connection.close(new BeamgateError("BG_ERR_AUTH_FORBIDDEN", `Not allowed to read ${node.path || "/"}`));
+      return;
+    }
+    const schema = schemaOf(store, node);
+    if (!schema) {
+      connection.close(new BeamgateError("BG_ERR_DATASET_INVALID", `${node.structure_family} nodes do not stream yet`));
+      return;
+    }
+    this.#sendMessage(schema);
+    this.#release = access.hold(datasetUri(node.path), (e) => this.#end(e));
+    const log = store.log(node);
+    const dataType = node.structure_family === "array" ? store.arrayStructure(node).data_type : undefined;
+    this.#stop = log.follow((record) => this.#send(record, dataType), options.start);
+    // Ended (the end marker published) before this client came, with the marker not in its replay
+    // (no start, or a start past it: a client resuming at last+1): nothing more will come. An end
+    // marker still in flight comes to the listener like any record.
+    const current = log.current;
+    const endPublished = log.ended && current > 0 && [...log.records(current)].some((r) => r.end);
+    if (endPublished && (options.start === undefined || options.start > current)) {
+      this.#connection.end(1000, "Producer ended stream");
+    }
+  }
+
+  onMessage(): void {
+    // The single-node stream takes no messages after the handshake (and the optional auth).
+  }
+
+  refuse(error: BeamgateError): void {
+    this.#end(error);
+  }
+
+  onClose(): void {
+    this.#stop?.();
+    this.#release?.();
+    this.#stop = this.#release = undefined;
+  }
+
+  #send(record: LogRecord, dataType: DataType | undefined): void {
+    if (record.end) {
+      this.#stop?.();
+      this.#connection.end(1000, "Producer ended stream");
+      return;
+    }
+    if (this.#envelope === "msgpack") {
+      this.#connection.send({ binary: true, chunks: [record.bytes], bytes: record.bytes.byteLength });
+      return;
+    }
+    let text = jsonCache.get(record);
+    if (text === undefined) {
+      text = jsonOf(record, dataType);
+      jsonCache.set(record, text);
+    }
+    this.#connection.send(textMessage(text));
+  }
+
+  #sendMessage(message: SchemaMessage): void {
+    if (this.#envelope === "json") {
+      this.#connection.send(textMessage(jsonEnvelope(message)));
+      return;
+    }
+    const bytes = msgpackEnvelope(message);
+    this.#connection.send({ binary: true, chunks: [bytes], bytes: bytes.byteLength });
+  }
+
+  #end(error: BeamgateError): void {
+    this.#stop?.();
+    this.#connection.close(error);
+  }
+}
+
+function schemaOf(store: DatasetStore, node: DatasetNode): SchemaMessage | undefined {
+  if (node.structure_family === "container") return containerSchema();
+  if (node.structure_family === "array") return arraySchema(store.arrayStructure(node).data_type);
+  return undefined;
+}
+
+/** A stored (msgpack) update in the JSON envelope, its payload decoded by the node's data type. */
+function jsonOf(record: LogRecord, dataType: DataType | undefined): string {
+  const message = decode(record.bytes) as TiledMessage & { payload?: Uint8Array; shape?: number[] };
+  if (message.type !== "array-data" || !message.payload || !dataType) return jsonEnvelope(message);
+  return jsonEnvelope(message, arrayPayloadJson(message.payload, dataType, message.shape ?? []));
+}
