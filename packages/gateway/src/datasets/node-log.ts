@@ -5,8 +5,9 @@
  * synchronous step, and records are published in that order once flushed: concurrent writers can
  * never publish out of order or lose a number (Tiled's INCR-then-publish can).
  *
- * The log is also the node's write-ahead log: the caller applies an update to the node's data
- * after it is durable and re-applies, after a crash, the updates past what it had applied.
+ * The log is also the node's write-ahead log: an update is durable before anyone sees it, and
+ * applied to the node's data afterwards, in order; readers of the data wait for what is pending,
+ * and after a crash the caller re-applies the updates past what it had applied.
  */
 import { AppendLog, type AppendLogOptions } from "../storage/append-log.js";
 
@@ -23,7 +24,7 @@ export interface LogRecord {
 export interface AppendOptions {
   readonly end?: boolean;
   readonly transient?: boolean;
-  /** Applies the record to the node's data once durable, before it is published (in sequence order). */
+  /** Applies the record to the node's data once durable and published (in sequence order; see `applied()`). */
   readonly apply?: (record: LogRecord) => Promise<void>;
 }
 
@@ -50,6 +51,8 @@ export class NodeLog {
   #published = 0;
   #ended = false;
   #inOrder: Promise<void> = Promise.resolve();
+  #applying: Promise<void> = Promise.resolve();
+  #applyFailed: Error | undefined;
 
   /** Opens (creating) the log; every stored record is passed to `onRecord` (to re-apply it). */
   constructor(dir: string, options: AppendLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
@@ -79,11 +82,13 @@ export class NodeLog {
 
   /**
    * Assigns the next sequence and appends the record `encode(sequence)` returns; once it is durable,
-   * applies it (`options.apply`) and publishes it, both in sequence order, and resolves with it.
-   * After an end record the log takes nothing more (an Error).
+   * publishes it and queues its application to the node's data (`options.apply`), both in sequence
+   * order, and resolves with it. Readers of the data wait for `applied()`. After an end record the
+   * log takes nothing more (an Error).
    */
   async append(encode: (sequence: number) => Uint8Array, options: AppendOptions = {}): Promise<LogRecord> {
     if (this.#ended) throw new Error("the stream has ended");
+    if (this.#applyFailed) throw this.#applyFailed;
     const sequence = this.#assigned + 1;
     const end = options.end ?? false;
     const record: LogRecord = {
@@ -97,15 +102,31 @@ export class NodeLog {
     chunk.summary.note(sequence);
     if (end) this.#ended = true;
     await this.#log.flush();
-    // Flushes resolve in append order, so this chain applies and publishes in sequence order.
-    const done = this.#inOrder.then(async () => {
-      await options.apply?.(record);
+    // Flushes resolve in append order, so this chain publishes and queues in sequence order.
+    const done = this.#inOrder.then(() => {
       this.#published = sequence;
       for (const listener of this.#listeners) listener(record);
+      const apply = options.apply;
+      if (apply) {
+        this.#applying = this.#applying
+          .then(() => apply(record))
+          .catch((e: Error) => {
+            this.#applyFailed ??= e;
+          });
+      }
     });
     this.#inOrder = done.catch(() => {});
     await done;
     return record;
+  }
+
+  /**
+   * Resolves once every published record is applied to the node's data; rejects if one could not
+   * be (the data is then behind its log until a restart re-applies it).
+   */
+  async applied(): Promise<void> {
+    await this.#applying;
+    if (this.#applyFailed) throw this.#applyFailed;
   }
 
   /**

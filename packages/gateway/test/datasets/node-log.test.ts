@@ -33,7 +33,7 @@ describe("dataset node log", () => {
     await log.close();
   });
 
-  it("applies records in sequence order, each before it is published, however long an apply takes", async () => {
+  it("publishes in sequence order, applies in sequence order after, and applied() waits for every apply", async () => {
     const log = new NodeLog(dir, OPTIONS);
     const events: string[] = [];
     log.follow((r) => events.push(`publish ${r.sequence}`));
@@ -47,8 +47,33 @@ describe("dataset node log", () => {
         }),
       ),
     );
-    const expected = Array.from({ length: 20 }, (_, i) => [`apply ${i + 1}`, `publish ${i + 1}`]).flat();
-    assert.deepEqual(events, expected);
+    await log.applied();
+    const publishes = events.filter((e) => e.startsWith("publish"));
+    const applies = events.filter((e) => e.startsWith("apply"));
+    assert.deepEqual(
+      publishes,
+      Array.from({ length: 20 }, (_, i) => `publish ${i + 1}`),
+    );
+    assert.deepEqual(
+      applies,
+      Array.from({ length: 20 }, (_, i) => `apply ${i + 1}`),
+    );
+    for (let i = 1; i <= 20; i++) assert.ok(events.indexOf(`publish ${i}`) < events.indexOf(`apply ${i}`));
+    await log.close();
+  });
+
+  it("reports a failed apply through applied() and refuses further appends", async () => {
+    const log = new NodeLog(dir, OPTIONS);
+    await log.append(() => Buffer.from("x"), {
+      apply: async () => {
+        throw new Error("disk gone");
+      },
+    });
+    await assert.rejects(log.applied(), /disk gone/);
+    await assert.rejects(
+      log.append(() => Buffer.from("y")),
+      /disk gone/,
+    );
     await log.close();
   });
 
