@@ -129,6 +129,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       `  ${ws}/api/v1/pv-socket      ophyd-websocket pv-socket\n` +
       `  ${ws}/api/v1/device-socket  ophyd-websocket device-socket (${gateway.devices.size} devices)\n` +
       `  ${ws}/rta/v2/sessions/{identity}/stream  RTA telemetry stream (REST: ${gateway.url}/rta/v2/sessions)\n` +
+      `  ${ws}/api/v1/stream/single/{path}  Tiled dataset stream (REST: ${gateway.url}/api/v1/)\n` +
       `  ${gateway.url}/health              health check\n` +
       `Try: ${gateway.simIoc ? `${config.ca.simIocPrefix}m1.RBV, ${config.ca.simIocPrefix}ai1, ` : ""}sim://sine, sim://enum, loc://setpoint(5)${demoHint(gateway)}. Ctrl-C stops.\n`,
   );

@@ -1,13 +1,15 @@
 /**
- * The dataset store: the catalog, each array's Zarr data, and each node's stream log, under
- * `<dataDir>/datasets`. A write is checked against the node's logical shape, appended to the
- * node's log (its write-ahead log) and made durable, then applied to the data and published, in
- * sequence order, and only then answered: nothing is published that is not stored. After a crash,
- * the records past what an array had applied are applied again (writes are idempotent in order).
+ * The dataset store: the catalog, each array's Zarr data, each table's Arrow files, and each
+ * node's stream log, under `<dataDir>/datasets`. A write is checked (against an array's logical
+ * shape, a table's schema and partitions), appended to the node's log (its write-ahead log) and
+ * made durable, then published and answered, and applied to the data after, in sequence order;
+ * reads of the data wait for what is pending. Nothing is published that is not stored: the log
+ * is the store of record. After a crash, the records past what a node had applied are applied again (array writes are idempotent in order; a table partition names the
+ * last record it holds, so an append is not applied twice).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decode } from "@msgpack/msgpack";
 import { BeamgateError } from "../errors.js";
@@ -16,7 +18,8 @@ import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
 import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
 import { Catalog, type DatasetNode, type NewNode, type Spec } from "./catalog.js";
 import { type LogRecord, NodeLog } from "./node-log.js";
-import { arrayWrite, childCreated, childMetadataUpdated, stamp } from "./updates.js";
+import { TableStore, type TableStructure } from "./table-store.js";
+import { arrayWrite, childCreated, childMetadataUpdated, stamp, tableWrite } from "./updates.js";
 
 export type DatasetStoreOptions = AppendLogOptions;
 
@@ -40,6 +43,7 @@ export class DatasetStore {
   readonly #options: DatasetStoreOptions;
   readonly #logs = new Map<number, NodeLog>();
   readonly #arrays = new Map<number, ArrayState>();
+  readonly #tables = new Map<number, TableStore>();
 
   private constructor(dir: string, options: DatasetStoreOptions) {
     this.catalog = new Catalog(dir);
@@ -48,22 +52,23 @@ export class DatasetStore {
     this.#options = options;
   }
 
-  /** Opens (creating) the store, applying to each array what its log holds past what was applied. */
+  /** Opens (creating) the store, applying to each array and table what its log holds past what was applied. */
   static async open(dir: string, options: DatasetStoreOptions): Promise<DatasetStore> {
     const store = new DatasetStore(dir, options);
-    const arrays = (function* walk(node: DatasetNode): Generator<DatasetNode> {
+    const withData = (function* walk(node: DatasetNode): Generator<DatasetNode> {
       for (const child of store.catalog.children(node)) {
-        if (child.structure_family === "array") yield child;
+        if (child.structure_family !== "container") yield child;
         yield* walk(child);
       }
     })(store.catalog.root);
-    for (const node of arrays) {
+    for (const node of withData) {
       try {
         await store.#recover(node);
       } catch (e) {
         // Left on disk and not served (GET answers 404), as the catalog does with what it cannot load.
         store.#arrays.delete(node.id);
-        store.catalog.problems.push(`array ${node.path}: ${(e as Error).message}`);
+        store.#tables.delete(node.id);
+        store.catalog.problems.push(`${node.structure_family} ${node.path}: ${(e as Error).message}`);
       }
     }
     return store;
@@ -94,19 +99,26 @@ export class DatasetStore {
     return { data_type, chunks: tiledChunks(state.shape, state.chunkShape), shape: [...state.shape], dims, resizable };
   }
 
-  /** Creates a child (an array gets its Zarr array), then tells the parent's followers. */
+  /** A table node's structure (Tiled's `TableStructure`). */
+  tableStructure(node: DatasetNode): TableStructure {
+    return this.#table(node).structure;
+  }
+
+  /** Creates a child (an array gets its Zarr array, a table its directory), then tells the parent's followers. */
   async create(parent: DatasetNode, input: NewNode): Promise<DatasetNode> {
     const parentLog = this.log(parent);
     if (parentLog.ended) {
       throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${parent.path || "/"} has been closed`);
     }
-    // An array is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
+    // An array or a table is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
     let staged: string | undefined;
-    if (input.structure_family === "array") {
+    if (input.structure_family !== "container") {
       staged = join(this.#staging, randomUUID());
       await mkdir(this.#staging, { recursive: true });
+      const structure = input.data_sources[0]?.structure;
       try {
-        await ArrayStore.create(staged, input.data_sources[0]?.structure as ArrayStructure);
+        if (input.structure_family === "array") await ArrayStore.create(staged, structure as ArrayStructure);
+        else await TableStore.create(staged, structure as TableStructure);
       } catch (e) {
         await rm(staged, { recursive: true, force: true });
         throw e;
@@ -120,10 +132,14 @@ export class DatasetStore {
       const taken = /already exists/.test((e as Error).message);
       throw new BeamgateError(taken ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID", (e as Error).message);
     }
-    if (staged) {
+    if (staged && node.structure_family === "array") {
       const dir = join(this.catalog.dir(node), "zarr");
       await rename(staged, dir);
       this.#arrays.set(node.id, arrayState(await ArrayStore.open(dir)));
+    } else if (staged) {
+      const dir = join(this.catalog.dir(node), "table");
+      await rename(staged, dir);
+      this.#tables.set(node.id, await TableStore.open(dir));
     }
     // Closed while the array was being made: the node exists, with no stream left to tell.
     if (!parentLog.ended) await parentLog.append((sequence) => childCreated(stamp(sequence), node));
@@ -193,12 +209,42 @@ export class DatasetStore {
   }
 
   /** `GET /array/full?slice=`: C-order little-endian bytes and their shape. */
-  read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
-    return this.#array(node)
-      .store.read(slice)
-      .catch((e) => {
-        throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
-      });
+  async read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
+    const state = this.#array(node);
+    await this.#caughtUp(node);
+    return state.store.read(slice).catch((e) => {
+      throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
+    });
+  }
+
+  /**
+   * A table write: `PUT table/full` (`partition` null: the whole table, which must have one
+   * partition), `PUT table/partition?partition=` (replace) or `PATCH` (`append`). `bytes` is an
+   * Arrow IPC file whose columns match the table's; it is what subscribers get as `payload`.
+   */
+  async writeTable(node: DatasetNode, partition: number | null, bytes: Uint8Array, append: boolean): Promise<void> {
+    const table = this.#table(node);
+    const npartitions = table.structure.npartitions;
+    if (partition === null && npartitions !== 1) {
+      throw new BeamgateError(
+        "BG_ERR_DATASET_INVALID",
+        `PUT table/full writes a table of one partition; ${node.path} has ${npartitions}: write each with table/partition?partition=`,
+      );
+    }
+    this.#check(() => table.check(partition ?? 0, bytes));
+    await this.#append(node, true, (sequence) => tableWrite(stamp(sequence), { partition, append, payload: bytes }));
+  }
+
+  /**
+   * `GET table/full` (`partition` undefined: every partition in order) or `GET table/partition`:
+   * an Arrow IPC file, of the `columns` named when given.
+   */
+  async readTable(node: DatasetNode, partition?: number, columns?: readonly string[]): Promise<Uint8Array> {
+    const table = this.#table(node);
+    await this.#caughtUp(node);
+    return table.read(partition, columns).catch((e) => {
+      throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
+    });
   }
 
   /** `DELETE /stream/close`: ends the node's stream (idempotent). */
@@ -208,7 +254,10 @@ export class DatasetStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#logs.values()].map((l) => l.close()));
+    // Published writes are applied before the logs close; one that failed is applied again at the next open.
+    const logs = [...this.#logs.values()];
+    await Promise.all(logs.map((l) => l.applied().catch(() => {})));
+    await Promise.all(logs.map((l) => l.close()));
   }
 
   #array(node: DatasetNode): ArrayState {
@@ -217,6 +266,23 @@ export class DatasetStore {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not an array`);
     }
     return state;
+  }
+
+  #table(node: DatasetNode): TableStore {
+    const table = this.#tables.get(node.id);
+    if (node.structure_family !== "table" || !table) {
+      throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not a table`);
+    }
+    return table;
+  }
+
+  /** Waits until the node's data holds every write published so far (they are applied after). */
+  async #caughtUp(node: DatasetNode): Promise<void> {
+    try {
+      await this.log(node).applied();
+    } catch (e) {
+      throw new BeamgateError("BG_ERR_DATASET_STORAGE", `${node.path}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   #check<T>(check: () => T): T {
@@ -238,7 +304,7 @@ export class DatasetStore {
     }
   }
 
-  /** Logs an array write, then applies it (unless transient) and publishes it. */
+  /** Logs a write; once durable it is published, then applied (unless transient). */
   async #append(node: DatasetNode, persist: boolean, encode: (sequence: number) => Uint8Array): Promise<void> {
     const log = this.log(node);
     this.#checkOpen(node);
@@ -253,8 +319,18 @@ export class DatasetStore {
     }
   }
 
-  /** Applies one logged array write to the Zarr data and notes it as applied. */
+  /** Applies one logged write to the node's data (Zarr or Arrow) and notes it as applied. */
   async #apply(node: DatasetNode, record: LogRecord): Promise<void> {
+    if (node.structure_family === "table") {
+      const m = decode(record.bytes) as { partition: number | null; append: boolean; payload: Uint8Array };
+      // A copy, aligned: Arrow's buffers are typed arrays over it.
+      const payload = new Uint8Array(m.payload);
+      const table = this.#tables.get(node.id) as TableStore;
+      if (m.append) await table.append(m.partition ?? 0, payload, record.sequence);
+      else await table.write(m.partition ?? 0, payload, record.sequence);
+      await this.#noteApplied(node, record);
+      return;
+    }
     const state = this.#arrays.get(node.id) as ArrayState;
     const m = decode(record.bytes) as {
       shape: number[];
@@ -267,13 +343,20 @@ export class DatasetStore {
     if (m.block) await state.store.writeBlock(m.block, payload);
     else if (m.offset) await state.store.patch(m.offset, m.shape, payload, true);
     else await state.store.writeFull(payload);
-    writeFileSync(join(this.catalog.dir(node), "applied"), String(record.sequence));
+    await this.#noteApplied(node, record);
   }
 
-  /** Opens an array and applies the log's records past the last one noted as applied. */
+  /** Notes how far the data is (not synced: a stale note only means more is applied again after a crash). */
+  #noteApplied(node: DatasetNode, record: LogRecord): Promise<void> {
+    return writeFile(join(this.catalog.dir(node), "applied"), String(record.sequence));
+  }
+
+  /** Opens an array or a table and applies the log's records past the last one noted as applied. */
   async #recover(node: DatasetNode): Promise<void> {
-    const store = await ArrayStore.open(join(this.catalog.dir(node), "zarr"));
-    this.#arrays.set(node.id, arrayState(store));
+    const table = node.structure_family === "table";
+    const store = table ? undefined : await ArrayStore.open(join(this.catalog.dir(node), "zarr"));
+    if (store) this.#arrays.set(node.id, arrayState(store));
+    else this.#tables.set(node.id, await TableStore.open(join(this.catalog.dir(node), "table")));
     let applied = 0;
     try {
       applied = Number(readFileSync(join(this.catalog.dir(node), "applied"), "utf8")) || 0;
@@ -284,6 +367,6 @@ export class DatasetStore {
     for (const record of log.records(applied + 1)) {
       if (!record.end && !record.transient) await this.#apply(node, record);
     }
-    (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
+    if (store) (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
   }
 }

@@ -10,6 +10,7 @@ import {
   arrayData,
   containerChildCreated,
   containerChildMetadataUpdated,
+  tableData,
   utcTimestamp,
 } from "../protocols/tiled/messages.js";
 import type { DatasetNode } from "./catalog.js";
@@ -54,4 +55,12 @@ export function arrayWrite(
   write: { shape: number[]; offset: number[] | null; block: number[] | null; payload: Uint8Array },
 ): Uint8Array {
   return msgpackEnvelope(arrayData({ ...s, ...write }));
+}
+
+/** A table write: `partition` null for `PUT table/full`, `append` for a PATCH; `payload` the uploaded Arrow IPC file. */
+export function tableWrite(
+  s: Stamp,
+  write: { partition: number | null; append: boolean; payload: Uint8Array },
+): Uint8Array {
+  return msgpackEnvelope(tableData({ ...s, ...write }));
 }

@@ -46,3 +46,25 @@ export function runBeamgate(args: readonly string[], env: Record<string, string>
     });
   return { child, exited, out: () => stdout, err: () => stderr, until };
 }
+
+/**
+ * `beamgate serve` on a free port with its data in `dir`, no simulated IOC or demo, silent: for
+ * tests that kill and restart it. Resolves with its URL once it listens.
+ */
+export async function serveOnDataDir(dir: string): Promise<{ url: string; run: Run }> {
+  const run = runBeamgate([
+    "serve",
+    "--port",
+    "0",
+    "--data-dir",
+    dir,
+    "--sim-ioc",
+    "off",
+    "--no-demo",
+    "--log-level",
+    "silent",
+  ]);
+  await run.until(/listening on http:\/\/\S+/, 15_000);
+  const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1] as string;
+  return { url, run };
+}

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeSamples, fromBinary, PeriodicDataListSchema } from "@beamgate/rta";
-import { runBeamgate } from "../helpers/cli.js";
+import { serveOnDataDir as startServer } from "../helpers/cli.js";
 import { RtaRest, TEST_CONFIG } from "../helpers/rta-client.js";
 
 const CHANNELS = 4;
@@ -23,24 +23,6 @@ const burst = (channel: number, n: number) => ({
   start: T0 + BigInt(n * SAMPLES) * INTERVAL,
   values: Array.from({ length: SAMPLES }, (_, i) => channel * 1e6 + n * 1000 + i),
 });
-
-async function startServer(dir: string): Promise<{ url: string; run: ReturnType<typeof runBeamgate> }> {
-  const run = runBeamgate([
-    "serve",
-    "--port",
-    "0",
-    "--data-dir",
-    dir,
-    "--sim-ioc",
-    "off",
-    "--no-demo",
-    "--log-level",
-    "silent",
-  ]);
-  await run.until(/listening on http:\/\/\S+/, 15_000);
-  const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1] as string;
-  return { url, run };
-}
 
 /** The bursts stored for each channel, as burst numbers, checking every value. */
 async function storedBursts(rest: RtaRest): Promise<number[][]> {

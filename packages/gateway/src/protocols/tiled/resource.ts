@@ -32,7 +32,7 @@ export function resourceOf(base: string, node: DatasetNode, store: DatasetStore)
     ? { count: store.catalog.children(node).length, contents: null }
     : node.structure_family === "array"
       ? store.arrayStructure(node)
-      : null;
+      : store.tableStructure(node);
   return {
     id: node.key,
     attributes: {

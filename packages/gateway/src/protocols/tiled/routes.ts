@@ -1,14 +1,17 @@
 /**
  * Tiled's HTTP routes for datasets under `/api/v1` (specs/tiled-streaming.md; docs/tiled.md): the
  * server-info document, node metadata and listing, creating nodes, replacing metadata, array
- * writes (whole, by block, patch and append) and reads (with `slice`), and closing a stream.
- * Every write answers once durable and published. Errors are `{"detail": ...}` with Tiled's status
- * codes (404 unknown node, 409 a patch outside the array without `extend`, 400 bad input).
+ * writes (whole, by block, patch and append) and reads (with `slice`), table writes (whole, a
+ * partition, rows appended to a partition) and reads (with `column`) as Arrow IPC files, and
+ * closing a stream. Every write answers once durable and published. Errors are
+ * `{"detail": ...}` with Tiled's status codes (404 unknown node, 409 a patch outside the array
+ * without `extend`, 400 bad input).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
+import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
 import { asBeamgateError, BeamgateError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { Access } from "../../security/access.js";
@@ -37,6 +40,13 @@ const ArrayStructureSchema = z.object({
   dims: z.array(z.string()).nullable().default(null),
   resizable: z.boolean().default(false),
 });
+// Tiled's TableStructure, in its key order; the table store checks the schema itself.
+const TableStructureSchema = z.object({
+  arrow_schema: z.string(),
+  npartitions: z.number().int().min(1),
+  columns: z.array(z.string()),
+  resizable: z.union([z.boolean(), z.array(z.boolean())]).default(false),
+});
 const SpecSchema = z.object({ name: z.string().min(1).max(255), version: z.string().nullable().default(null) });
 const DataSourceSchema = z
   .object({
@@ -64,7 +74,15 @@ const PutMetadataSchema = z.object({
   specs: z.array(SpecSchema).max(20).nullable().optional(),
 });
 
-const ROUTES = ["metadata", "search", "array/full", "array/block", "stream/close"] as const;
+const ROUTES = [
+  "metadata",
+  "search",
+  "array/full",
+  "array/block",
+  "table/full",
+  "table/partition",
+  "stream/close",
+] as const;
 
 export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
   const wrap =
@@ -90,6 +108,11 @@ export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
     search: [["GET"], (req, res, url, access, path) => search(o, req, res, url, access, path)],
     "array/full": [["GET", "PUT", "PATCH"], (req, res, url, access, path) => arrayFull(o, req, res, url, access, path)],
     "array/block": [["PUT"], (req, res, url, access, path) => arrayBlock(o, req, res, url, access, path)],
+    "table/full": [["GET", "PUT"], (req, res, url, access, path) => table(o, req, res, url, access, path, false)],
+    "table/partition": [
+      ["GET", "PUT", "PATCH"],
+      (req, res, url, access, path) => table(o, req, res, url, access, path, true),
+    ],
     "stream/close": [
       ["DELETE"],
       async (_req, res, _url, access, path) => {
@@ -117,7 +140,7 @@ function about(base: string, o: TiledRoutesOptions): Record<string, unknown> {
   return {
     api_version: 0,
     library_version: `beamgate-${VERSION}`,
-    formats: { array: ["application/octet-stream"], container: ["application/json"], table: [] },
+    formats: { array: ["application/octet-stream"], container: ["application/json"], table: [ARROW_FILE_MIMETYPE] },
     aliases: {},
     queries: [],
     authentication: { required: o.authenticationRequired(), providers: [], links: null },
@@ -154,21 +177,21 @@ async function metadata(
   const childPath = node.path === "" ? key : `${node.path}/${key}`;
   access.require("write", datasetUri(childPath));
   const source = post.data_sources[0];
-  if (post.structure_family === "table") {
-    throw new BeamgateError("BG_ERR_DATASET_INVALID", "Tables are not supported yet");
-  }
-  if (post.structure_family === "array") {
-    if (!source) throw new BeamgateError("BG_ERR_DATASET_INVALID", "An array needs one data source with its structure");
-    parse(ArrayStructureSchema, source.structure);
+  const family = post.structure_family;
+  if (family !== "container" && !source) {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", `A ${family} needs one data source with its structure`);
   }
   const dataSources =
-    post.structure_family === "array" && source
+    family !== "container" && source
       ? [
           {
             id: 1,
-            structure_family: "array",
-            structure: parse(ArrayStructureSchema, source.structure),
-            mimetype: "application/x-zarr",
+            structure_family: family,
+            structure:
+              family === "array"
+                ? parse(ArrayStructureSchema, source.structure)
+                : parse(TableStructureSchema, source.structure, "table structure"),
+            mimetype: family === "array" ? "application/x-zarr" : ARROW_FILE_MIMETYPE,
             parameters: {},
             properties: {},
             assets: [],
@@ -269,22 +292,61 @@ async function arrayBlock(
   sendJson(res, 200, null);
 }
 
+/**
+ * `table/full` (`partitioned` false) and `table/partition?partition=N`: GET answers an Arrow IPC
+ * file (`column=` repeated selects columns), PUT replaces (the whole table, or partition N), PATCH
+ * appends rows to partition N. Writes take an Arrow IPC file and answer `null`.
+ */
+async function table(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  access: Access,
+  path: string,
+  partitioned: boolean,
+) {
+  const node = o.store.node(path);
+  access.require(req.method === "GET" ? "read" : "write", datasetUri(node.path));
+  if (node.structure_family !== "table") {
+    throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `${path || "/"} is not a table`);
+  }
+  const partition = partitioned ? intParam(url, "partition", -1, 0, Number.MAX_SAFE_INTEGER) : undefined;
+  if (partition === -1) throw new BeamgateError("BG_ERR_DATASET_INVALID", "partition is required");
+  if (req.method === "GET") {
+    const columns = url.searchParams.getAll("column");
+    const bytes = await o.store.readTable(node, partition, columns.length > 0 ? columns : undefined);
+    res.writeHead(200, { "content-type": ARROW_FILE_MIMETYPE, "content-length": bytes.byteLength });
+    res.end(bytes);
+    return;
+  }
+  const bytes = await typedBody(req, o.maxBodyBytes, ARROW_FILE_MIMETYPE);
+  await o.store.writeTable(node, partition ?? null, bytes, req.method === "PATCH");
+  sendJson(res, 200, null);
+}
+
 async function octetBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim();
-  if (type !== "application/octet-stream") {
-    throw new BeamgateError(
-      "BG_ERR_DATASET_INVALID",
-      `Content-Type must be application/octet-stream, not "${type ?? ""}"`,
-    );
+  return typedBody(req, maxBytes, "application/octet-stream");
+}
+
+/** The body, if its Content-Type is `type` (parameters aside); 400 otherwise. */
+async function typedBody(req: IncomingMessage, maxBytes: number, type: string): Promise<Uint8Array> {
+  const given = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (given !== type) {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", `Content-Type must be ${type}, not "${given ?? ""}"`);
   }
   return readBody(req, maxBytes);
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+function parse<T>(schema: z.ZodType<T>, value: unknown, what = "body"): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw new BeamgateError("BG_ERR_DATASET_INVALID", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+  const where = issue?.path.join(".");
+  throw new BeamgateError(
+    "BG_ERR_DATASET_INVALID",
+    `${what === "body" ? where || what : `${what}${where ? ` ${where}` : ""}`}: ${issue?.message}`,
+  );
 }
 
 function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {

@@ -14,7 +14,7 @@ export function tiledStreamProtocol(store: DatasetStore): ProtocolAdapter {
   return {
     path: `${PREFIX}/**`,
     queryToken: true,
-    description: "Tiled stream of one dataset node: schema, then array and container updates (json or msgpack)",
+    description: "Tiled stream of one dataset node: schema, then array, table and container updates (json or msgpack)",
     check(url): Refusal | undefined {
       const parsed = parse(url);
       if (typeof parsed === "string") return { status: 400, message: parsed };

@@ -17,8 +17,9 @@ import { textMessage } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
 import type { DataType } from "./data-type.js";
 import { jsonEnvelope, msgpackEnvelope } from "./envelope.js";
-import { arraySchema, containerSchema, type SchemaMessage, type TiledMessage } from "./messages.js";
+import { arraySchema, containerSchema, type SchemaMessage, type TiledMessage, tableSchema } from "./messages.js";
 import { arrayPayloadJson } from "./payload-json.js";
+import { tablePayloadJson } from "./table-json.js";
 
 export type Envelope = "json" | "msgpack";
 
@@ -93,7 +94,18 @@ export class TiledStreamSession implements Session {
     }
     let text = jsonCache.get(record);
     if (text === undefined) {
-      text = jsonOf(record, dataType);
+      try {
+        text = jsonOf(record, dataType);
+      } catch (e) {
+        // Checked before it was logged, so not expected; a listener must not throw.
+        this.#end(
+          new BeamgateError(
+            "BG_ERR_DATASET_INVALID",
+            `No JSON form for update ${record.sequence}: ${(e as Error).message}`,
+          ),
+        );
+        return;
+      }
       jsonCache.set(record, text);
     }
     this.#connection.send(textMessage(text));
@@ -117,12 +129,19 @@ export class TiledStreamSession implements Session {
 function schemaOf(store: DatasetStore, node: DatasetNode): SchemaMessage | undefined {
   if (node.structure_family === "container") return containerSchema();
   if (node.structure_family === "array") return arraySchema(store.arrayStructure(node).data_type);
+  if (node.structure_family === "table") return tableSchema(store.tableStructure(node).arrow_schema);
   return undefined;
 }
 
-/** A stored (msgpack) update in the JSON envelope, its payload decoded by the node's data type. */
+/**
+ * A stored (msgpack) update in the JSON envelope, its payload decoded: an array's by the node's
+ * data type, a table's from Arrow (`{column: [values]}`).
+ */
 function jsonOf(record: LogRecord, dataType: DataType | undefined): string {
   const message = decode(record.bytes) as TiledMessage & { payload?: Uint8Array; shape?: number[] };
+  if (message.type === "table-data" && message.payload) {
+    return jsonEnvelope(message, tablePayloadJson(message.payload));
+  }
   if (message.type !== "array-data" || !message.payload || !dataType) return jsonEnvelope(message);
   return jsonEnvelope(message, arrayPayloadJson(message.payload, dataType, message.shape ?? []));
 }

@@ -179,7 +179,7 @@ describe("Tiled routes: creating nodes", () => {
     assert.equal(typeof under.body.detail, "string");
   });
 
-  it("refuses a table with 400 (not supported yet), creating nothing", async () => {
+  it("refuses a table whose arrow_schema is empty with 400, creating nothing", async () => {
     const answer = await http.request("POST", "/metadata/", {
       structure_family: "table",
       metadata: {},
