@@ -133,6 +133,7 @@ export async function startGateway(
     pvApi,
     nativeProtocol(hub, {
       ...config.native,
+      datasets,
       serverVersion: VERSION,
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       maxPendingPuts: config.limits.maxPendingPutsPerConnection,

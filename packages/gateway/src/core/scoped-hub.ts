@@ -112,6 +112,12 @@ export class ScopedHub {
     return { uri: uris[0] as string, release: this.#holdAll(uris, withdraw) };
   }
 
+  /** `watch` for the gateway's own objects, named as given (`dataset://raw/x`). */
+  watchOwn(uri: string, withdraw: (error: BeamgateError) => void): () => void {
+    this.#check("read", uri);
+    return this.#access.hold(uri, withdraw);
+  }
+
   async put(name: string, value: unknown, timeoutMs: number): Promise<void> {
     let uri = name;
     try {

@@ -32,7 +32,7 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
           server_version: options.serverVersion,
           envelope_format: envelope.name,
           capabilities: {
-            schemes: hub.schemes,
+            schemes: options.datasets ? [...hub.schemes, "dataset"] : hub.schemes,
             envelopes: Object.keys(ENVELOPES),
             messages: ["subscribe", "unsubscribe", "put", "ping"],
             max_subscriptions: options.maxSubscriptions,

@@ -12,6 +12,7 @@ export type MessageId = string | number;
 export interface SubscribeMessage {
   readonly type: "subscribe";
   readonly id: MessageId;
+  /** The topic; a `path` in the message (Tiled's form) is the topic `dataset://<path>`. */
   readonly topic: string;
   /** Log topics: the first sequence wanted (0 or 1: everything retained). */
   readonly start?: number;
@@ -78,8 +79,10 @@ export function parseClientMessage(raw: unknown): ClientMessage {
   switch (m.type) {
     case "subscribe": {
       const id = requireId(m, bad);
-      const topic = requireString(m, "topic", bad);
-      allowOnly(m, ["type", "id", "topic", "start", "epoch", "options"], bad);
+      allowOnly(m, ["type", "id", "topic", "path", "start", "epoch", "options"], bad);
+      // Tiled's planned multiplexed stream names a dataset node by `path`: `dataset://<path>`.
+      if ("path" in m && "topic" in m) throw bad('Give "topic" or "path", not both');
+      const topic = "path" in m ? `dataset://${requirePath(m, bad)}` : requireString(m, "topic", bad);
       const start = m.start;
       if (start !== undefined && (typeof start !== "number" || !Number.isSafeInteger(start) || start < 0)) {
         throw bad('"start" must be a non-negative integer');
@@ -131,6 +134,12 @@ function isId(v: unknown): v is MessageId {
 function requireId(m: Fields, bad: (why: string) => Error): MessageId {
   if (!isId(m.id)) throw bad(`"id" must be a string of 1 to ${MAX_ID_LENGTH} characters or an integer`);
   return m.id;
+}
+
+function requirePath(m: Fields, bad: (why: string) => Error): string {
+  if (typeof m.path !== "string" || m.path.length > 1024)
+    throw bad('"path" must be a string of at most 1024 characters');
+  return m.path.replace(/^\/+|\/+$/g, "");
 }
 
 function requireString(m: Fields, key: string, bad: (why: string) => Error): string {

@@ -4,9 +4,11 @@
  * connection stays open.
  */
 import type { ScopedHub } from "../../core/scoped-hub.js";
+import type { DatasetStore } from "../../datasets/datasets.js";
 import { asBeamgateError, BeamgateError, type ErrorCode } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Session } from "../../transport/protocol.js";
+import { DatasetStream } from "./dataset-stream.js";
 import type { Envelope, Fields } from "./envelope.js";
 import {
   type ClientMessage,
@@ -19,6 +21,8 @@ import {
 import { Stream } from "./stream.js";
 
 export interface NativeOptions {
+  /** The datasets `dataset://` topics (and `path` subscriptions) name, when the gateway has them. */
+  readonly datasets?: DatasetStore;
   readonly maxSubscriptions: number;
   readonly maxPendingPuts: number;
   readonly defaultPutTimeoutMs: number;
@@ -37,7 +41,7 @@ export class NativeSession implements Session {
   readonly #hub: ScopedHub;
   readonly #envelope: Envelope;
   readonly #options: NativeOptions;
-  readonly #streams = new Map<MessageId, Stream>();
+  readonly #streams = new Map<MessageId, Stream | DatasetStream>();
   #closed = false;
   #pendingPuts = 0;
   #resumeTurn = 0;
@@ -78,7 +82,7 @@ export class NativeSession implements Session {
           return;
         }
         this.#streams.delete(message.id);
-        stream.subscription?.close();
+        closeStream(stream);
         this.#send({ type: "complete", id: message.id });
         return;
       }
@@ -97,7 +101,7 @@ export class NativeSession implements Session {
 
   onClose(): void {
     this.#closed = true;
-    for (const stream of this.#streams.values()) stream.subscription?.close();
+    for (const stream of this.#streams.values()) closeStream(stream);
     this.#streams.clear();
   }
 
@@ -120,6 +124,10 @@ export class NativeSession implements Session {
       );
       return;
     }
+    if (/^dataset:\/\//i.test(message.topic)) {
+      this.#subscribeDataset(message);
+      return;
+    }
     const stream = new Stream(id, this.#connection, this.#envelope, message.options.conflate, (ended) => {
       if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
     });
@@ -129,6 +137,39 @@ export class NativeSession implements Session {
     } catch (e) {
       this.#streams.delete(id);
       this.#error(asBeamgateError(e, "BG_ERR_TOPIC_FAILED"), id);
+    }
+  }
+
+  /** A dataset node's stream: its own sequences and replay, read with the node's rights (`dataset://<path>`). */
+  #subscribeDataset(message: SubscribeMessage): void {
+    const path = message.topic.slice("dataset://".length).replace(/^\/+|\/+$/g, "");
+    try {
+      const datasets = this.#options.datasets;
+      if (!datasets) throw new BeamgateError("BG_ERR_TOPIC_NOT_FOUND", "This gateway serves no datasets");
+      const node = datasets.node(path);
+      const release = this.#hub.watchOwn(`dataset://${node.path}`, (error) => {
+        const stream = this.#streams.get(message.id);
+        if (!(stream instanceof DatasetStream)) return;
+        this.#streams.delete(message.id);
+        stream.close();
+        this.#error(error, message.id);
+      });
+      const stream = new DatasetStream(
+        message.id,
+        this.#connection,
+        this.#envelope,
+        datasets,
+        node,
+        message.start,
+        (ended) => {
+          if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
+        },
+        release,
+      );
+      // A stream already complete (ended, nothing to replay) has removed itself: it is not kept.
+      if (stream.open) this.#streams.set(message.id, stream);
+    } catch (e) {
+      this.#error(asBeamgateError(e, "BG_ERR_TOPIC_FAILED"), message.id);
     }
   }
 
@@ -174,4 +215,9 @@ export class NativeSession implements Session {
   #send(fields: Fields): void {
     this.#connection.send(this.#envelope.message(fields));
   }
+}
+
+function closeStream(stream: Stream | DatasetStream): void {
+  if (stream instanceof DatasetStream) stream.close();
+  else stream.subscription?.close();
 }

@@ -23,7 +23,7 @@ describe("native protocol, JSON envelope", () => {
     assert.equal(ack.version, 1);
     assert.equal(ack.server, "beamgate");
     assert.equal(ack.envelope_format, "json");
-    assert.deepEqual(ack.capabilities.schemes, ["ca", "sim", "loc", "rta"]);
+    assert.deepEqual(ack.capabilities.schemes, ["ca", "sim", "loc", "rta", "dataset"]);
     assert.deepEqual(ack.capabilities.envelopes, ["json", "msgpack"]);
     await c.close();
   });
