@@ -6,6 +6,10 @@
  * reads of the data wait for what is pending. Nothing is published that is not stored: the log
  * is the store of record. After a crash, the records past what a node had applied are applied again (array writes are idempotent in order; a table partition names the
  * last record it holds, so an append is not applied twice).
+ *
+ * Deleting a node is durable first (the catalog notes it), then told to the parent's followers
+ * (`container-child-deleted`), then the stream of each node deleted ends after what it published,
+ * and its files are removed. A write or a stream still holding a deleted node gets NOT_FOUND.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
@@ -16,10 +20,10 @@ import { BeamgateError } from "../errors.js";
 import type { AppendLogOptions } from "../storage/append-log.js";
 import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
 import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
-import { Catalog, type DatasetNode, type NewNode, type Spec } from "./catalog.js";
+import { Catalog, type DatasetNode, type Deletion, type NewNode, type Spec } from "./catalog.js";
 import { type LogRecord, NodeLog } from "./node-log.js";
 import { TableStore, type TableStructure } from "./table-store.js";
-import { arrayWrite, childCreated, childMetadataUpdated, stamp, tableWrite } from "./updates.js";
+import { arrayWrite, childCreated, childDeleted, childMetadataUpdated, stamp, tableWrite } from "./updates.js";
 
 export type DatasetStoreOptions = AppendLogOptions;
 
@@ -44,6 +48,10 @@ export class DatasetStore {
   readonly #logs = new Map<number, NodeLog>();
   readonly #arrays = new Map<number, ArrayState>();
   readonly #tables = new Map<number, TableStore>();
+  /** Producers' ends in flight (DELETE stream/close), by node id. */
+  readonly #ending = new Map<number, Promise<void>>();
+  /** Deletions in progress (told, streams ended, files removed), awaited by `close`. */
+  readonly #deleting = new Set<Promise<void>>();
 
   private constructor(dir: string, options: DatasetStoreOptions) {
     this.catalog = new Catalog(dir);
@@ -55,6 +63,14 @@ export class DatasetStore {
   /** Opens (creating) the store, applying to each array and table what its log holds past what was applied. */
   static async open(dir: string, options: DatasetStoreOptions): Promise<DatasetStore> {
     const store = new DatasetStore(dir, options);
+    for (const deletion of store.catalog.pendingDeletions) {
+      try {
+        await store.#tellDeletionAgain(deletion);
+        store.catalog.forget(deletion);
+      } catch (e) {
+        store.catalog.problems.push(`deletion of ${deletion.key} (node ${deletion.ids[0]}): ${(e as Error).message}`);
+      }
+    }
     const withData = (function* walk(node: DatasetNode): Generator<DatasetNode> {
       for (const child of store.catalog.children(node)) {
         if (child.structure_family !== "container") yield child;
@@ -81,10 +97,16 @@ export class DatasetStore {
     return node;
   }
 
-  /** The node's stream log (opened on first use). */
+  /** Whether the node was deleted (what still holds it gets NOT_FOUND). */
+  isDeleted(node: DatasetNode): boolean {
+    return !this.catalog.has(node);
+  }
+
+  /** The node's stream log (opened on first use); BG_ERR_DATASET_NOT_FOUND once the node is deleted and its stream ended. */
   log(node: DatasetNode): NodeLog {
     let log = this.#logs.get(node.id);
     if (!log) {
+      if (this.isDeleted(node)) throw notFound(node);
       log = new NodeLog(join(this.catalog.dir(node), "log"), this.#options);
       this.#logs.set(node.id, log);
     }
@@ -129,40 +151,94 @@ export class DatasetStore {
       node = this.catalog.create(parent, input);
     } catch (e) {
       if (staged) await rm(staged, { recursive: true, force: true });
-      const taken = /already exists/.test((e as Error).message);
-      throw new BeamgateError(taken ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID", (e as Error).message);
+      const message = (e as Error).message;
+      // The parent deleted while the child's data was being made: NOT_FOUND, as a moment later.
+      if (this.isDeleted(parent)) throw notFound(parent);
+      throw new BeamgateError(
+        /already exists/.test(message) ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID",
+        message,
+      );
     }
-    if (staged && node.structure_family === "array") {
-      const dir = join(this.catalog.dir(node), "zarr");
-      await rename(staged, dir);
-      this.#arrays.set(node.id, arrayState(await ArrayStore.open(dir)));
-    } else if (staged) {
-      const dir = join(this.catalog.dir(node), "table");
-      await rename(staged, dir);
-      this.#tables.set(node.id, await TableStore.open(dir));
+    try {
+      if (staged && node.structure_family === "array") {
+        const dir = join(this.catalog.dir(node), "zarr");
+        await rename(staged, dir);
+        const state = arrayState(await ArrayStore.open(dir));
+        if (!this.isDeleted(node)) this.#arrays.set(node.id, state);
+      } else if (staged) {
+        const dir = join(this.catalog.dir(node), "table");
+        await rename(staged, dir);
+        const table = await TableStore.open(dir);
+        if (!this.isDeleted(node)) this.#tables.set(node.id, table);
+      }
+    } catch (e) {
+      if (staged) await rm(staged, { recursive: true, force: true });
+      if (!this.isDeleted(node)) throw e;
     }
+    // Deleted with its parent while its data was being moved in (its directory is removed).
+    if (this.isDeleted(node)) throw notFound(node);
     // Closed while the array was being made: the node exists, with no stream left to tell.
     if (!parentLog.ended) await parentLog.append((sequence) => childCreated(stamp(sequence), node));
     return node;
   }
 
-  /** Replaces a node's metadata (and specs), then tells the parent's followers. */
+  /**
+   * Replaces a node's metadata (and specs), one revision later (the same with `dropRevision`),
+   * then tells the parent's followers. Synchronous up to the catalog's update, so a caller that
+   * computed `metadata` from the node as it is now (a PATCH) cannot lose a concurrent update.
+   */
   async replaceMetadata(
     node: DatasetNode,
     metadata: Record<string, unknown>,
     specs?: readonly Spec[],
+    options: { dropRevision?: boolean } = {},
   ): Promise<DatasetNode> {
     if (node.parentId === null) {
       throw new BeamgateError("BG_ERR_DATASET_INVALID", "The root's metadata cannot be replaced");
     }
-    const parent = this.catalog.find(node.path.slice(0, Math.max(0, node.path.lastIndexOf("/")))) ?? this.catalog.root;
+    const parent = this.catalog.parent(node);
+    if (!parent) throw notFound(node);
     const parentLog = this.log(parent);
     if (parentLog.ended) {
       throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${parent.path || "/"} has been closed`);
     }
-    const updated = this.catalog.update(node, metadata, specs);
+    const updated = this.catalog.update(node, metadata, specs, options);
     await parentLog.append((sequence) => childMetadataUpdated(stamp(sequence), updated));
     return updated;
+  }
+
+  /**
+   * `DELETE /metadata/{path}`: deletes a node and, with `recursive`, everything beneath it (a
+   * node with children is refused without). Durable first: once the catalog has noted it the
+   * node is gone, even after a crash. Then the parent's followers get `container-child-deleted`
+   * (unless the parent's stream was closed), and each deleted node's stream ends after what it
+   * published (its followers are closed), its pending writes applied, and its files removed.
+   */
+  async delete(node: DatasetNode, recursive: boolean): Promise<void> {
+    if (node.parentId === null) throw new BeamgateError("BG_ERR_DATASET_INVALID", "The root cannot be deleted");
+    const parent = this.catalog.parent(node);
+    if (!parent) throw notFound(node);
+    if (!recursive && this.catalog.children(node).length > 0) {
+      // Tiled's words.
+      throw new BeamgateError(
+        "BG_ERR_DATASET_CONFLICT",
+        "Cannot delete a node that is not empty. Delete its contents first or pass `recursive=True`.",
+      );
+    }
+    const parentLog = this.log(parent);
+    let deletion: Deletion;
+    try {
+      deletion = this.catalog.delete(node, { after: parentLog.current });
+    } catch (e) {
+      throw new BeamgateError("BG_ERR_DATASET_STORAGE", `${node.path}: ${(e as Error).message}`, { cause: e });
+    }
+    const done = this.#finishDeletion(deletion, parentLog);
+    this.#deleting.add(done);
+    try {
+      await done;
+    } finally {
+      this.#deleting.delete(done);
+    }
   }
 
   /** `PUT /array/full`: the whole array. `persist=false` streams without storing the data. */
@@ -213,6 +289,7 @@ export class DatasetStore {
     const state = this.#array(node);
     await this.#caughtUp(node);
     return state.store.read(slice).catch((e) => {
+      if (this.isDeleted(node)) throw notFound(node);
       throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
     });
   }
@@ -243,6 +320,7 @@ export class DatasetStore {
     const table = this.#table(node);
     await this.#caughtUp(node);
     return table.read(partition, columns).catch((e) => {
+      if (this.isDeleted(node)) throw notFound(node);
       throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
     });
   }
@@ -250,10 +328,21 @@ export class DatasetStore {
   /** `DELETE /stream/close`: ends the node's stream (idempotent). */
   async closeStream(node: DatasetNode): Promise<void> {
     const log = this.log(node);
-    if (!log.ended) await log.append(() => new Uint8Array(0), { end: true });
+    if (log.ended) {
+      await this.#ending.get(node.id);
+      return;
+    }
+    const ending = log.append(() => new Uint8Array(0), { end: true }).then(() => {});
+    this.#ending.set(node.id, ending);
+    try {
+      await ending;
+    } finally {
+      this.#ending.delete(node.id);
+    }
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.#deleting].map((d) => d.catch(() => {})));
     // Published writes are applied before the logs close; one that failed is applied again at the next open.
     const logs = [...this.#logs.values()];
     await Promise.all(logs.map((l) => l.applied().catch(() => {})));
@@ -261,6 +350,7 @@ export class DatasetStore {
   }
 
   #array(node: DatasetNode): ArrayState {
+    if (this.isDeleted(node)) throw notFound(node);
     const state = this.#arrays.get(node.id);
     if (node.structure_family !== "array" || !state) {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not an array`);
@@ -269,6 +359,7 @@ export class DatasetStore {
   }
 
   #table(node: DatasetNode): TableStore {
+    if (this.isDeleted(node)) throw notFound(node);
     const table = this.#tables.get(node.id);
     if (node.structure_family !== "table" || !table) {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not a table`);
@@ -297,8 +388,9 @@ export class DatasetStore {
     }
   }
 
-  /** BG_ERR_DATASET_CONFLICT once the node's stream is closed: it takes no more writes. */
+  /** BG_ERR_DATASET_CONFLICT once the node's stream is closed: it takes no more writes (NOT_FOUND once deleted). */
   #checkOpen(node: DatasetNode): void {
+    if (this.isDeleted(node)) throw notFound(node);
     if (this.log(node).ended) {
       throw new BeamgateError("BG_ERR_DATASET_CONFLICT", `The stream of ${node.path} has been closed`);
     }
@@ -315,8 +407,68 @@ export class DatasetStore {
       });
     } catch (e) {
       if (e instanceof BeamgateError) throw e;
+      // Deleted while the write was on its way: the node's stream ended before it.
+      if (this.isDeleted(node)) throw notFound(node);
       throw new BeamgateError("BG_ERR_DATASET_STORAGE", `${node.path}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** After the catalog noted a deletion: tells the parent's followers, ends the nodes' streams, removes their files. */
+  async #finishDeletion(deletion: Deletion, parentLog: NodeLog): Promise<void> {
+    let failure: unknown;
+    if (!parentLog.ended) {
+      try {
+        await parentLog.append((sequence) => childDeleted(stamp(sequence), deletion.key));
+      } catch (e) {
+        // The note stays: the next start tells them.
+        failure = e;
+      }
+    }
+    await Promise.all(deletion.ids.map((id) => this.#retire(id)));
+    await this.catalog.purge(deletion, failure === undefined);
+    if (failure !== undefined) {
+      throw new BeamgateError(
+        "BG_ERR_DATASET_STORAGE",
+        `${deletion.key} was deleted, but its parent's stream could not be told: ${(failure as Error).message}`,
+        { cause: failure },
+      );
+    }
+  }
+
+  /**
+   * A deleted node's stream ends after what was published on it (an end record its followers
+   * take for the deletion), its pending writes are applied, and its log closed.
+   */
+  async #retire(id: number): Promise<void> {
+    const log = this.#logs.get(id);
+    if (log) {
+      await this.#ending.get(id)?.catch(() => {});
+      if (!log.ended) await log.append(() => new Uint8Array(0), { end: true }).catch(() => {});
+      await log.applied().catch(() => {});
+      await log.close().catch(() => {});
+      this.#logs.delete(id);
+    }
+    this.#arrays.delete(id);
+    this.#tables.delete(id);
+  }
+
+  /**
+   * A deletion noted before a crash, its nodes already removed by the catalog: the parent's
+   * followers are told unless they were (a `container-child-deleted` of the key logged after the
+   * sequence the parent's stream had reached when the deletion was noted).
+   */
+  async #tellDeletionAgain(deletion: Deletion): Promise<void> {
+    const parent = this.catalog.get(deletion.parentId);
+    if (!parent) return;
+    const log = this.log(parent);
+    if (log.ended) return;
+    const after = Number(deletion.note.after) || 0;
+    for (const record of log.records(after + 1)) {
+      if (record.end || record.transient) continue;
+      const m = decode(record.bytes) as { type?: unknown; key?: unknown };
+      if (m.type === "container-child-deleted" && m.key === deletion.key) return;
+    }
+    await log.append((sequence) => childDeleted(stamp(sequence), deletion.key));
   }
 
   /** Applies one logged write to the node's data (Zarr or Arrow) and notes it as applied. */
@@ -369,4 +521,8 @@ export class DatasetStore {
     }
     if (store) (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
   }
+}
+
+function notFound(node: DatasetNode): BeamgateError {
+  return new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${node.path || "/"}`);
 }

@@ -9,6 +9,7 @@ import { msgpackEnvelope } from "../protocols/tiled/envelope.js";
 import {
   arrayData,
   containerChildCreated,
+  containerChildDeleted,
   containerChildMetadataUpdated,
   tableData,
   utcTimestamp,
@@ -48,6 +49,11 @@ export function childMetadataUpdated(s: Stamp, node: DatasetNode): Uint8Array {
       revisionNumber: node.revision_number,
     }),
   );
+}
+
+/** Beyond Tiled: the child `key` was deleted. */
+export function childDeleted(s: Stamp, key: string): Uint8Array {
+  return msgpackEnvelope(containerChildDeleted({ ...s, key }));
 }
 
 export function arrayWrite(

@@ -1,9 +1,13 @@
 /**
  * The `beamgate` command run as a user runs it: a child process with none of the caller's
- * BEAMGATE_, OAS_ or EPICS_ variables (only `env`'s), in UTC, its output collected.
+ * BEAMGATE_, OAS_ or EPICS_ variables (only `env`'s), in UTC, storing in a temporary directory,
+ * its output collected.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../../bin/beamgate.js", import.meta.url));
@@ -19,7 +23,11 @@ export interface Run {
 
 export function runBeamgate(args: readonly string[], env: Record<string, string> = {}): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BEAMGATE|OAS|EPICS)_/.test(k)));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, TZ: "UTC", ...env } });
+  // What it stores goes to a fresh temporary directory unless the test says where.
+  const dataDir = mkdtempSync(join(tmpdir(), "bg-cli-data-"));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...clean, TZ: "UTC", BEAMGATE_DATA_DIR: dataDir, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => {

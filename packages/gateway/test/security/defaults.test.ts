@@ -87,6 +87,8 @@ describe("no credential reaches a log", () => {
     const config = ConfigSchema.parse({
       port: 0,
       ca: { simIoc: "off" },
+      dataDir: join(dir, "data"),
+      telemetry: { demo: false },
       security: {
         anonymous: "off",
         apiKeysFile: store.path,
@@ -133,7 +135,8 @@ describe("no credential reaches a log", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const audit = readFileSync(join(dir, "audit.log"), "utf8");
     assert.ok(lines.length > 0 && audit.length > 0, "something was logged and audited");
-    const secrets = [key, wrong, key.split("_")[2] as string, token, token.split(".")[2] as string, SECRET];
+    // The key's secret is what follows `bg_<12 hex>_` (it may itself hold "_").
+    const secrets = [key, wrong, key.slice("bg_".length + 12 + 1), token, token.split(".")[2] as string, SECRET];
     for (const text of [lines.join(""), audit]) {
       for (const secret of [...secrets, "single-configured-key-42"]) {
         assert.ok(!text.includes(secret), `a secret appears in a log: ${secret.slice(0, 6)}…`);

@@ -78,12 +78,22 @@ export class DatasetStream {
     const from = this.#pausedAt;
     if (from === undefined || this.#stop === undefined) return;
     this.#pausedAt = undefined;
-    for (const record of this.#store.log(this.#node).records(from)) {
-      if (this.#connection.lagging) {
-        this.#pausedAt = record.sequence;
-        return;
+    // Deleted meanwhile: its log is gone with it, and so is the subscription (this runs on drain,
+    // where nothing may throw).
+    if (this.#store.isDeleted(this.#node)) {
+      this.#complete();
+      return;
+    }
+    try {
+      for (const record of this.#store.log(this.#node).records(from)) {
+        if (this.#connection.lagging) {
+          this.#pausedAt = record.sequence;
+          return;
+        }
+        this.#write(record);
       }
-      this.#write(record);
+    } catch {
+      this.#complete();
     }
   }
 

@@ -2,7 +2,9 @@
  * The messages of Tiled's WebSocket stream (`/api/v1/stream/single/{path}`), as plain objects
  * with Tiled's own snake_case keys: the schema message a socket opens with (`array-schema`,
  * `table-schema`, `container-schema`) and the updates that follow (`array-data`, `array-ref`,
- * `table-data`, `container-child-created`, `container-child-metadata-updated`).
+ * `table-data`, `container-child-created`, `container-child-metadata-updated`), and one Tiled
+ * does not have: `container-child-deleted` (a child was deleted; Tiled's tracker asks for deletion
+ * events).
  *
  * Builders check their arguments and give each message every key Tiled sends, `null` included
  * (the Python client needs `offset` and `block` even when null), and never `data_type` or
@@ -94,13 +96,20 @@ export interface ContainerChildMetadataUpdatedMessage extends Stamp {
   readonly revision_number: number;
 }
 
+/** Beyond Tiled: a child of the container was deleted (with its descendants). */
+export interface ContainerChildDeletedMessage extends Stamp {
+  readonly type: "container-child-deleted";
+  readonly key: string;
+}
+
 export type SchemaMessage = ArraySchemaMessage | TableSchemaMessage | ContainerSchemaMessage;
 export type UpdateMessage =
   | ArrayDataMessage
   | ArrayRefMessage
   | TableDataMessage
   | ContainerChildCreatedMessage
-  | ContainerChildMetadataUpdatedMessage;
+  | ContainerChildMetadataUpdatedMessage
+  | ContainerChildDeletedMessage;
 export type TiledMessage = SchemaMessage | UpdateMessage;
 export type MessageType = TiledMessage["type"];
 export type MessageOf<T extends MessageType> = Extract<TiledMessage, { type: T }>;
@@ -126,6 +135,8 @@ export const KEY_ORDER: { readonly [T in MessageType]: readonly (keyof MessageOf
   ],
   // Tiled puts `key` before `sequence` here, unlike every other update.
   "container-child-metadata-updated": ["type", "key", "sequence", "timestamp", "specs", "metadata", "revision_number"],
+  // Not Tiled's (it has no deletion event): the order of every other update, `key` after the stamp.
+  "container-child-deleted": ["type", "sequence", "timestamp", "key"],
 };
 
 export const ARRAY_MIMETYPE = "application/octet-stream";
@@ -307,6 +318,17 @@ export function containerChildMetadataUpdated(p: {
     metadata,
     revision_number: p.revisionNumber,
   };
+}
+
+/** Beyond Tiled: `key`, a child of the container, was deleted (its descendants with it). */
+export function containerChildDeleted(p: {
+  readonly sequence: number;
+  readonly timestamp: string;
+  readonly key: string;
+}): ContainerChildDeletedMessage {
+  checkStamp(p);
+  if (typeof p.key !== "string" || p.key === "") throw new RangeError("key must be a non-empty string");
+  return { type: "container-child-deleted", sequence: p.sequence, timestamp: p.timestamp, key: p.key };
 }
 
 // ---- timestamps ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
  * Tiled's HTTP routes for datasets under `/api/v1` (specs/tiled-streaming.md; docs/tiled.md): the
- * server-info document, node metadata and listing, creating nodes, replacing metadata, array
+ * server-info document, node metadata and listing, creating nodes, replacing and patching metadata
+ * (JSON Patch or JSON Merge Patch), deleting nodes, array
  * writes (whole, by block, patch and append) and reads (with `slice`), table writes (whole, a
  * partition, rows appended to a partition) and reads (with `column`) as Arrow IPC files, and
  * closing a stream. Every write answers once durable and published. Errors are
@@ -9,8 +10,18 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
+import { type DatasetNode, type Spec, STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
+import {
+  applyJsonPatch,
+  applyMergePatch,
+  isObject,
+  JSON_PATCH,
+  MERGE_PATCH,
+  PATCH_CONTENT_TYPES,
+  PatchError,
+  parseJsonPatch,
+} from "../../datasets/metadata-patch.js";
 import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
 import { asBeamgateError, BeamgateError } from "../../errors.js";
 import type { Logger } from "../../log.js";
@@ -73,6 +84,28 @@ const PutMetadataSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
   specs: z.array(SpecSchema).max(20).nullable().optional(),
 });
+/** Tiled's limit on a node's specs. */
+const MAX_SPECS = 20;
+// Tiled's PatchMetadataRequest: `content-type` is a field of the body (the request itself may
+// have none); `specs` must be there, null meaning unchanged, as `metadata` and `access_blob` absent
+// or null do. Each is a JSON Patch (a list of operations) or a merge patch, per `content-type`.
+const PatchDocument = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).nullable();
+const PatchMetadataSchema = z.object({
+  "content-type": z.string(),
+  metadata: PatchDocument.optional(),
+  specs: z.array(z.unknown()).nullable(),
+  access_blob: PatchDocument.optional(),
+});
+
+/** An answer with a status of Tiled's own (406, 422) where the catalogue's code has another. */
+class TiledStatusError extends BeamgateError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super("BG_ERR_DATASET_INVALID", message);
+  }
+}
 
 const ROUTES = [
   "metadata",
@@ -104,7 +137,10 @@ export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
     ["/api/v1/", { methods: ["GET"], handle: (req, res) => sendJson(res, 200, about(baseOf(req), o)) }],
   ];
   const handlers: Record<(typeof ROUTES)[number], [string[], Parameters<typeof wrap>[0]]> = {
-    metadata: [["GET", "POST", "PUT"], (req, res, url, access, path) => metadata(o, req, res, url, access, path)],
+    metadata: [
+      ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      (req, res, url, access, path) => metadata(o, req, res, url, access, path),
+    ],
     search: [["GET"], (req, res, url, access, path) => search(o, req, res, url, access, path)],
     "array/full": [["GET", "PUT", "PATCH"], (req, res, url, access, path) => arrayFull(o, req, res, url, access, path)],
     "array/block": [["PUT"], (req, res, url, access, path) => arrayBlock(o, req, res, url, access, path)],
@@ -153,7 +189,7 @@ async function metadata(
   o: TiledRoutesOptions,
   req: IncomingMessage,
   res: ServerResponse,
-  _url: URL,
+  url: URL,
   access: Access,
   path: string,
 ) {
@@ -164,12 +200,28 @@ async function metadata(
     sendJson(res, 200, { data: resourceOf(base, node, o.store), error: null, links: null, meta: {} });
     return;
   }
+  if (req.method === "DELETE") {
+    await deleteNode(o, res, url, access, node);
+    return;
+  }
   const body = await readJsonBody(req, o.maxBodyBytes);
   if (req.method === "PUT") {
     access.require("write", datasetUri(node.path));
     const put = parse(PutMetadataSchema, body ?? {});
-    const updated = await o.store.replaceMetadata(node, put.metadata ?? { ...node.metadata }, put.specs ?? undefined);
+    const dropRevision = boolParam(url, "drop_revision", false);
+    const current = o.store.catalog.get(node.id) ?? node;
+    const updated = await o.store.replaceMetadata(
+      current,
+      put.metadata ?? { ...current.metadata },
+      put.specs ?? undefined,
+      { dropRevision },
+    );
     sendJson(res, 200, { id: updated.key, metadata: updated.metadata });
+    return;
+  }
+  if (req.method === "PATCH") {
+    access.require("write", datasetUri(node.path));
+    await patchMetadata(o, res, url, node, body);
     return;
   }
   const post = parse(PostMetadataSchema, body ?? {});
@@ -212,6 +264,94 @@ async function metadata(
       throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
     });
   sendJson(res, 200, { id: created.key, links: linksOf(base, created, o.store), data_sources: created.data_sources });
+}
+
+/**
+ * `PATCH /metadata/{path}` (Tiled's `patch_metadata`): the body's `metadata`, `specs` and
+ * `access_blob` patched into the node's, as a JSON Patch or a merge patch per the body's
+ * `content-type` (406 for another), applied to the node as it is once the body is read. 400 for a
+ * patch that does not apply (a failed `test`, a missing path) or leaves metadata that is not an
+ * object, 422 for specs that are too many, not unique or not specs. Answers `{id, metadata}`, with
+ * `access_blob` when the patch would change it: it is kept, as Tiled keeps it without an access
+ * policy that takes it.
+ */
+async function patchMetadata(o: TiledRoutesOptions, res: ServerResponse, url: URL, node: DatasetNode, body: unknown) {
+  const patch = parse(PatchMetadataSchema, body ?? {});
+  const dropRevision = boolParam(url, "drop_revision", false);
+  const type = patch["content-type"];
+  if (type !== JSON_PATCH && type !== MERGE_PATCH) {
+    throw new TiledStatusError(406, `valid content types: ${PATCH_CONTENT_TYPES.join(", ")}`);
+  }
+  // The node as it is now: another update may have landed while the body was read.
+  const current = o.store.catalog.get(node.id);
+  if (!current) throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${node.path}`);
+  const apply = (what: string, doc: unknown, given: unknown): unknown => {
+    try {
+      if (given === null || given === undefined) return doc;
+      if (type === JSON_PATCH) return applyJsonPatch(doc, parseJsonPatch(given, what), what);
+      if (what === "metadata" && !isObject(given))
+        throw new PatchError(`${what}: a merge patch of metadata is an object`);
+      return applyMergePatch(doc, given);
+    } catch (e) {
+      throw e instanceof PatchError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
+    }
+  };
+  const metadata = apply("metadata", current.metadata, patch.metadata);
+  if (!isObject(metadata)) throw new BeamgateError("BG_ERR_DATASET_INVALID", "metadata: the result is not an object");
+  const specs = checkSpecs(apply("specs", current.specs, patch.specs));
+  const accessBlob = apply("access_blob", current.access_blob, patch.access_blob);
+  const updated = await o.store.replaceMetadata(current, metadata, specs, { dropRevision });
+  const answer: Record<string, unknown> = { id: updated.key, metadata: updated.metadata };
+  if (!sameJson(accessBlob, current.access_blob)) answer.access_blob = current.access_blob;
+  sendJson(res, 200, answer);
+}
+
+/** Patched specs as Tiled takes them: a list of at most 20 unique `{name, version}` (422 otherwise). */
+function checkSpecs(specs: unknown): Spec[] {
+  if (!Array.isArray(specs)) throw new TiledStatusError(422, "specs: the result is not a list of specs");
+  if (specs.length > MAX_SPECS) {
+    throw new TiledStatusError(422, `Update cannot result in more than ${MAX_SPECS} specs`);
+  }
+  const out = specs.map((spec, i) => {
+    const result = SpecSchema.strict().safeParse(spec);
+    if (!result.success) {
+      throw new TiledStatusError(422, `specs: item ${i} is not a spec {name, version}: ${JSON.stringify(spec)}`);
+    }
+    return result.data;
+  });
+  const seen = new Set(out.map((s) => JSON.stringify([s.name, s.version])));
+  if (seen.size !== out.length) throw new TiledStatusError(422, "Update cannot result in non-unique specs");
+  return out;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return (
+    ka.length === kb.length &&
+    ka.every(
+      (k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
+  );
+}
+
+/**
+ * `DELETE /metadata/{path}?recursive=` (Tiled's `delete`): the node and, with `recursive=true`,
+ * everything beneath it (409 for a node with children without). Needs the right to write each
+ * node deleted. 200 `null`; 400 for the root. Tiled's `external_only` is read and has no effect:
+ * every node here holds data the server manages, and deleting it removes that data.
+ */
+async function deleteNode(o: TiledRoutesOptions, res: ServerResponse, url: URL, access: Access, node: DatasetNode) {
+  const recursive = boolParam(url, "recursive", false);
+  boolParam(url, "external_only", true);
+  if (node.parentId === null) throw new BeamgateError("BG_ERR_DATASET_INVALID", "The root cannot be deleted");
+  const nodes = recursive ? o.store.catalog.subtree(node) : [node];
+  for (const n of nodes) access.require("write", datasetUri(n.path));
+  await o.store.delete(node, recursive);
+  sendJson(res, 200, null);
 }
 
 async function search(
@@ -386,6 +526,10 @@ function answerError(o: TiledRoutesOptions, res: ServerResponse, e: unknown, url
   }
   if (e instanceof BodyError) {
     sendJson(res, e.status, { detail: e.message });
+    return;
+  }
+  if (e instanceof TiledStatusError) {
+    sendJson(res, e.status, { detail: e.message, code: e.code });
     return;
   }
   if (!(e instanceof BeamgateError)) o.log.error({ err: e, path: url.pathname }, "dataset request failed");

@@ -4,9 +4,9 @@
  * between the two (the log is followed and replayed in one synchronous step). Updates go out in
  * the envelope asked for: msgpack as stored (the bytes of the log), JSON decoded once per live
  * record and shared by every JSON subscriber. After the producer's end the connection closes
- * with 1000 "Producer ended stream".
+ * with 1000 "Producer ended stream"; after the node's deletion, once what it published is sent,
+ * with 1000 "Node deleted".
  */
-import { decode } from "@msgpack/msgpack";
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
 import type { LogRecord } from "../../datasets/node-log.js";
@@ -17,21 +17,19 @@ import { textMessage } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
 import type { DataType } from "./data-type.js";
 import { jsonEnvelope, msgpackEnvelope } from "./envelope.js";
-import { arraySchema, containerSchema, type SchemaMessage, type TiledMessage, tableSchema } from "./messages.js";
-import { arrayPayloadJson } from "./payload-json.js";
-import { tablePayloadJson } from "./table-json.js";
+import { recordJson, schemaOf } from "./forms.js";
+import type { SchemaMessage } from "./messages.js";
 
 export type Envelope = "json" | "msgpack";
 
 /** The policy's name for a dataset node. */
 export const datasetUri = (path: string) => `dataset://${path}`;
 
-/** JSON forms of live records, shared by every JSON subscriber of the node. */
-const jsonCache = new WeakMap<LogRecord, string>();
-
 export class TiledStreamSession implements Session {
   readonly #connection: Connection;
   readonly #envelope: Envelope;
+  readonly #store: DatasetStore;
+  readonly #node: DatasetNode;
   #stop: (() => void) | undefined;
   #release: (() => void) | undefined;
 
@@ -44,6 +42,12 @@ export class TiledStreamSession implements Session {
   ) {
     this.#connection = connection;
     this.#envelope = options.envelope;
+    this.#store = store;
+    this.#node = node;
+    if (store.isDeleted(node)) {
+      connection.close(new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${node.path || "/"}`));
+      return;
+    }
     if (!access.may("read", datasetUri(node.path))) {
       connection.close(new BeamgateError("BG_ERR_AUTH_FORBIDDEN", `Not allowed to read ${node.path || "/"}`));
       return;
@@ -85,28 +89,26 @@ export class TiledStreamSession implements Session {
   #send(record: LogRecord, dataType: DataType | undefined): void {
     if (record.end) {
       this.#stop?.();
-      this.#connection.end(1000, "Producer ended stream");
+      // The end record of a deleted node is the deletion's (see DatasetStore.delete).
+      this.#connection.end(1000, this.#store.isDeleted(this.#node) ? "Node deleted" : "Producer ended stream");
       return;
     }
     if (this.#envelope === "msgpack") {
       this.#connection.send({ binary: true, chunks: [record.bytes], bytes: record.bytes.byteLength });
       return;
     }
-    let text = jsonCache.get(record);
-    if (text === undefined) {
-      try {
-        text = jsonOf(record, dataType);
-      } catch (e) {
-        // Checked before it was logged, so not expected; a listener must not throw.
-        this.#end(
-          new BeamgateError(
-            "BG_ERR_DATASET_INVALID",
-            `No JSON form for update ${record.sequence}: ${(e as Error).message}`,
-          ),
-        );
-        return;
-      }
-      jsonCache.set(record, text);
+    let text: string;
+    try {
+      text = recordJson(record, dataType);
+    } catch (e) {
+      // Checked before it was logged, so not expected; a listener must not throw.
+      this.#end(
+        new BeamgateError(
+          "BG_ERR_DATASET_INVALID",
+          `No JSON form for update ${record.sequence}: ${(e as Error).message}`,
+        ),
+      );
+      return;
     }
     this.#connection.send(textMessage(text));
   }
@@ -124,24 +126,4 @@ export class TiledStreamSession implements Session {
     this.#stop?.();
     this.#connection.close(error);
   }
-}
-
-function schemaOf(store: DatasetStore, node: DatasetNode): SchemaMessage | undefined {
-  if (node.structure_family === "container") return containerSchema();
-  if (node.structure_family === "array") return arraySchema(store.arrayStructure(node).data_type);
-  if (node.structure_family === "table") return tableSchema(store.tableStructure(node).arrow_schema);
-  return undefined;
-}
-
-/**
- * A stored (msgpack) update in the JSON envelope, its payload decoded: an array's by the node's
- * data type, a table's from Arrow (`{column: [values]}`).
- */
-function jsonOf(record: LogRecord, dataType: DataType | undefined): string {
-  const message = decode(record.bytes) as TiledMessage & { payload?: Uint8Array; shape?: number[] };
-  if (message.type === "table-data" && message.payload) {
-    return jsonEnvelope(message, tablePayloadJson(message.payload));
-  }
-  if (message.type !== "array-data" || !message.payload || !dataType) return jsonEnvelope(message);
-  return jsonEnvelope(message, arrayPayloadJson(message.payload, dataType, message.shape ?? []));
 }

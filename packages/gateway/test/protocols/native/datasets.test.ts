@@ -70,6 +70,11 @@ describe("native protocol: dataset topics", () => {
     await c.next((m) => m.id === "d" && m.type === "array-schema");
     await http.expect(200, "DELETE", "/stream/close/run/done");
     assert.deepEqual(await c.next((m) => m.id === "d"), { type: "complete", id: "d" });
+    await http.createArray("run", "gone", { shape: [1], chunks: [[1]] });
+    c.send({ type: "subscribe", id: "g", path: "run/gone" });
+    await c.next((m) => m.id === "g" && m.type === "array-schema");
+    await http.expect(200, "DELETE", "/metadata/run/gone");
+    assert.deepEqual(await c.next((m) => m.id === "g"), { type: "complete", id: "g" }, "a deleted node completes");
     c.send({ type: "subscribe", id: "n", path: "run/nope" });
     const error = await c.next((m) => m.id === "n");
     assert.equal(error.type, "error");

@@ -16,6 +16,7 @@ import {
   arraySchema,
   arrowSchemaDataUri,
   containerChildCreated,
+  containerChildDeleted,
   containerChildMetadataUpdated,
   containerSchema,
   KEY_ORDER,
@@ -298,6 +299,7 @@ describe("Tiled messages beyond the golden vectors", () => {
       ...CASES.map((c) => c.message),
       tableSchema(arrowSchemaDataUri(new Uint8Array(0))),
       tableData({ sequence: 1, timestamp: TS, payload: new Uint8Array(0) }),
+      containerChildDeleted({ sequence: 1, timestamp: TS, key: "x" }),
     ];
     const seen = new Set<string>();
     for (const m of messages) {
