@@ -134,6 +134,7 @@ export async function startGateway(
     nativeProtocol(hub, {
       ...config.native,
       datasets,
+      maxInlinePayloadBytes: config.datasets.maxInlinePayloadBytes,
       serverVersion: VERSION,
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       maxPendingPuts: config.limits.maxPendingPutsPerConnection,
@@ -144,7 +145,7 @@ export async function startGateway(
     qsConsole,
     cameraSocket,
     rtaStream,
-    tiledStreamProtocol(datasets),
+    tiledStreamProtocol(datasets, { maxInlinePayloadBytes: config.datasets.maxInlinePayloadBytes }),
   ];
   const started = Date.now();
   let server: HttpServer | undefined;

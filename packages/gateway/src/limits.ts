@@ -134,4 +134,6 @@ export const DEFAULT_DATASETS = {
   chunkDurationMs: 3_600_000,
   /** ... or past this size. */
   chunkMaxBytes: 64 * 1024 * 1024,
+  /** Array writes with a larger payload stream as `array-ref` (per subscription: `max_payload_bytes`). */
+  maxInlinePayloadBytes: 1024 * 1024,
 } as const;

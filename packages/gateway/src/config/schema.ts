@@ -390,6 +390,10 @@ export const ConfigSchema = z
           DEFAULT_DATASETS.chunkMaxBytes,
           "A dataset node's stream log goes to a new chunk file once the current one reaches this many bytes.",
         ),
+        maxInlinePayloadBytes: nonNegativeInt(
+          DEFAULT_DATASETS.maxInlinePayloadBytes,
+          "Default `max_payload_bytes` of dataset stream subscriptions: an array write with a larger payload streams as an `array-ref` (a URI to GET the bytes from) instead of its bytes; 0: always a reference.",
+        ),
       })
       .strict()
       .prefault({}),

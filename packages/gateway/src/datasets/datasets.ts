@@ -21,9 +21,18 @@ import type { AppendLogOptions } from "../storage/append-log.js";
 import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
 import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
 import { Catalog, type DatasetNode, type Deletion, type NewNode, type Spec } from "./catalog.js";
+import { type Hdf5Source, hdf5SourceOf, hdf5Structure, isExternalHdf5, loadH5wasm, readHdf5 } from "./hdf5-source.js";
 import { type LogRecord, NodeLog } from "./node-log.js";
 import { TableStore, type TableStructure } from "./table-store.js";
-import { arrayWrite, childCreated, childDeleted, childMetadataUpdated, stamp, tableWrite } from "./updates.js";
+import {
+  arrayRefUpdate,
+  arrayWrite,
+  childCreated,
+  childDeleted,
+  childMetadataUpdated,
+  stamp,
+  tableWrite,
+} from "./updates.js";
 
 export type DatasetStoreOptions = AppendLogOptions;
 
@@ -48,6 +57,8 @@ export class DatasetStore {
   readonly #logs = new Map<number, NodeLog>();
   readonly #arrays = new Map<number, ArrayState>();
   readonly #tables = new Map<number, TableStore>();
+  /** Registered arrays (`management: "external"`): their HDF5 file and dataset, no Zarr. */
+  readonly #external = new Map<number, Hdf5Source>();
   /** Producers' ends in flight (DELETE stream/close), by node id. */
   readonly #ending = new Map<number, Promise<void>>();
   /** Deletions in progress (told, streams ended, files removed), awaited by `close`. */
@@ -84,6 +95,7 @@ export class DatasetStore {
         // Left on disk and not served (GET answers 404), as the catalog does with what it cannot load.
         store.#arrays.delete(node.id);
         store.#tables.delete(node.id);
+        store.#external.delete(node.id);
         store.catalog.problems.push(`${node.structure_family} ${node.path}: ${(e as Error).message}`);
       }
     }
@@ -113,8 +125,33 @@ export class DatasetStore {
     return log;
   }
 
-  /** An array node's structure as it will be once every accepted write is applied. */
+  /** Whether the node is a registered array: its data is a file the server only reads. */
+  isExternal(node: DatasetNode): boolean {
+    return this.#external.has(node.id);
+  }
+
+  /**
+   * A registered data source's structure as its HDF5 file has it now; BG_ERR_DATASET_INVALID
+   * for a source that is not one `file://` asset, a file that cannot be read, a missing dataset.
+   */
+  async externalStructure(source: Readonly<Record<string, unknown>>): Promise<ArrayStructure> {
+    await loadH5wasm();
+    return this.#check(() => hdf5Structure(hdf5SourceOf(source)));
+  }
+
+  /**
+   * An array node's structure as it will be once every accepted write is applied; a registered
+   * array's as its file has it now (as registered, if the file cannot be read).
+   */
   arrayStructure(node: DatasetNode): ArrayStructure {
+    const external = this.#external.get(node.id);
+    if (external && !this.isDeleted(node)) {
+      try {
+        return hdf5Structure(external);
+      } catch {
+        return node.data_sources[0]?.structure as ArrayStructure;
+      }
+    }
     const state = this.#array(node);
     const { data_type, dims, resizable } = state.store.structure;
     // Tiled's key order; chunks of the logical shape, not of the shape the data has reached.
@@ -134,7 +171,15 @@ export class DatasetStore {
     }
     // An array or a table is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
     let staged: string | undefined;
-    if (input.structure_family !== "container") {
+    const external = input.structure_family === "array" && isExternalHdf5(input.data_sources[0]);
+    let source: Hdf5Source | undefined;
+    if (external) {
+      // Registered data: checked now (the file readable, the dataset there); no Zarr array.
+      await loadH5wasm();
+      source = this.#check(() => hdf5SourceOf(input.data_sources[0] as Record<string, unknown>));
+      const checked = source;
+      this.#check(() => hdf5Structure(checked));
+    } else if (input.structure_family !== "container") {
       staged = join(this.#staging, randomUUID());
       await mkdir(this.#staging, { recursive: true });
       const structure = input.data_sources[0]?.structure;
@@ -159,6 +204,7 @@ export class DatasetStore {
         message,
       );
     }
+    if (source) this.#external.set(node.id, source);
     try {
       if (staged && node.structure_family === "array") {
         const dir = join(this.catalog.dir(node), "zarr");
@@ -241,6 +287,61 @@ export class DatasetStore {
     }
   }
 
+  /**
+   * `PUT /data_source/{path}?patch_shape=&patch_offset=`: a registered array's file grew (or was
+   * rewritten). The file's dataset is read again, and an `array-ref` (its data source as it is
+   * now, the `patch` or null, the new total shape, and `uri(patch, shape)` to GET the new data)
+   * is logged, durable, then published. BG_ERR_DATASET_INVALID for a patch outside the new shape.
+   */
+  async dataSourceUpdated(
+    node: DatasetNode,
+    patch: { offset: number[]; shape: number[] } | null,
+    uri: (patch: { offset: number[]; shape: number[] } | null, shape: number[]) => string,
+  ): Promise<{ structure: ArrayStructure; message: Uint8Array }> {
+    if (this.isDeleted(node)) throw notFound(node);
+    const source = this.#external.get(node.id);
+    if (!source) {
+      throw new BeamgateError("BG_ERR_DATASET_INVALID", `${node.path} is not a registered (external) array`);
+    }
+    await loadH5wasm();
+    const structure = this.#check(() => hdf5Structure(source));
+    const shape = structure.shape;
+    if (patch) {
+      this.#check(() => {
+        if (patch.offset.length !== shape.length || patch.shape.length !== shape.length) {
+          throw new RangeError(
+            `patch_offset and patch_shape must have ${shape.length} dimensions, like the array (shape ${shape.join(",")})`,
+          );
+        }
+        patch.offset.forEach((o, d) => {
+          if (o + (patch.shape[d] as number) > (shape[d] as number)) {
+            throw new RangeError(
+              `the patch (offset ${patch.offset.join(",")}, shape ${patch.shape.join(",")}) is outside the file's shape ${shape.join(",")}`,
+            );
+          }
+        });
+      });
+    }
+    const stored = node.data_sources[0] ?? {};
+    // The stored data source, its structure as the file has it now; Tiled's key order.
+    const dataSource = {
+      id: stored.id ?? 1,
+      structure_family: "array",
+      structure,
+      mimetype: stored.mimetype,
+      parameters: stored.parameters ?? {},
+      properties: stored.properties ?? {},
+      assets: stored.assets ?? [],
+      management: "external",
+    };
+    let message: Uint8Array = new Uint8Array(0);
+    await this.#append(node, true, (sequence) => {
+      message = arrayRefUpdate(stamp(sequence), { dataSource, patch, shape, uri: uri(patch, shape) });
+      return message;
+    });
+    return { structure, message };
+  }
+
   /** `PUT /array/full`: the whole array. `persist=false` streams without storing the data. */
   async writeFull(node: DatasetNode, bytes: Uint8Array, persist: boolean): Promise<void> {
     const state = this.#array(node);
@@ -286,6 +387,11 @@ export class DatasetStore {
 
   /** `GET /array/full?slice=`: C-order little-endian bytes and their shape. */
   async read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
+    const external = this.#external.get(node.id);
+    if (external && !this.isDeleted(node)) {
+      await loadH5wasm();
+      return this.#check(() => readHdf5(external, slice));
+    }
     const state = this.#array(node);
     await this.#caughtUp(node);
     return state.store.read(slice).catch((e) => {
@@ -351,6 +457,9 @@ export class DatasetStore {
 
   #array(node: DatasetNode): ArrayState {
     if (this.isDeleted(node)) throw notFound(node);
+    if (this.#external.has(node.id)) {
+      throw new BeamgateError("BG_ERR_DATASET_INVALID", "This node cannot accept array data");
+    }
     const state = this.#arrays.get(node.id);
     if (node.structure_family !== "array" || !state) {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not an array`);
@@ -403,7 +512,8 @@ export class DatasetStore {
     try {
       await log.append(encode, {
         transient: !persist,
-        apply: persist ? (record) => this.#apply(node, record) : undefined,
+        // A registered array's updates (array-ref) are logged and published, with nothing to apply.
+        apply: persist && !this.#external.has(node.id) ? (record) => this.#apply(node, record) : undefined,
       });
     } catch (e) {
       if (e instanceof BeamgateError) throw e;
@@ -450,6 +560,7 @@ export class DatasetStore {
     }
     this.#arrays.delete(id);
     this.#tables.delete(id);
+    this.#external.delete(id);
   }
 
   /**
@@ -505,6 +616,12 @@ export class DatasetStore {
 
   /** Opens an array or a table and applies the log's records past the last one noted as applied. */
   async #recover(node: DatasetNode): Promise<void> {
+    if (node.structure_family === "array" && isExternalHdf5(node.data_sources[0])) {
+      // Registered data: nothing to apply; the file is read when asked (and may be gone for now).
+      await loadH5wasm();
+      this.#external.set(node.id, hdf5SourceOf(node.data_sources[0] as Record<string, unknown>));
+      return;
+    }
     const table = node.structure_family === "table";
     const store = table ? undefined : await ArrayStore.open(join(this.catalog.dir(node), "zarr"));
     if (store) this.#arrays.set(node.id, arrayState(store));

@@ -8,6 +8,7 @@ import { nowMs } from "../core/time.js";
 import { msgpackEnvelope } from "../protocols/tiled/envelope.js";
 import {
   arrayData,
+  arrayRef,
   containerChildCreated,
   containerChildDeleted,
   containerChildMetadataUpdated,
@@ -69,4 +70,20 @@ export function tableWrite(
   write: { partition: number | null; append: boolean; payload: Uint8Array },
 ): Uint8Array {
   return msgpackEnvelope(tableData({ ...s, ...write }));
+}
+
+/**
+ * A registered array grew (`PUT /data_source`): its data source as it is now, the region written
+ * (`patch`, or null), the new total shape and where to GET the new data (`arrayRefUri`).
+ */
+export function arrayRefUpdate(
+  s: Stamp,
+  ref: {
+    dataSource: Readonly<Record<string, unknown>>;
+    patch: { offset: number[]; shape: number[] } | null;
+    shape: number[];
+    uri: string;
+  },
+): Uint8Array {
+  return msgpackEnvelope(arrayRef({ ...s, ...ref }));
 }

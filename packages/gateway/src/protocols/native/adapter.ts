@@ -1,6 +1,7 @@
 /** The native multiplexed protocol at `/api/v1/stream/multi` (docs/protocol.md). */
 import type { Hub } from "../../core/hub.js";
 import type { ProtocolAdapter } from "../../transport/protocol.js";
+import { apiBaseOf } from "../tiled/stream-adapter.js";
 import { ENVELOPES } from "./envelope.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 import { type NativeOptions, NativeSession } from "./session.js";
@@ -22,7 +23,7 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
       return undefined;
     },
     queryToken: true,
-    accept(connection, url, _request, access) {
+    accept(connection, url, request, access) {
       const envelope = ENVELOPES[url.searchParams.get("envelope_format") ?? "json"] as (typeof ENVELOPES)[string];
       connection.send(
         envelope.message({
@@ -41,7 +42,7 @@ export function nativeProtocol(hub: Hub, options: NativeProtocolOptions): Protoc
           },
         }),
       );
-      return new NativeSession(connection, hub.as(access), envelope, options);
+      return new NativeSession(connection, hub.as(access), envelope, { ...options, apiBase: apiBaseOf(request) });
     },
   };
 }

@@ -3,14 +3,15 @@
  * schema message, then its updates from `start` and live, each under the subscription's `id` with
  * the node's own sequence numbers, exactly the messages of `/api/v1/stream/single/{path}`. While
  * the connection lags the stream pauses and later resumes from the node's log on disk, so a slow
- * client loses nothing. After the producer's end: `complete`.
+ * client loses nothing. After the producer's end: `complete`. The subscribe `options`
+ * `max_payload_bytes`, `stride` and `columns` shape what is sent (subscription-forms.ts).
  */
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
 import type { LogRecord } from "../../datasets/node-log.js";
-import type { DataType } from "../../protocols/tiled/data-type.js";
 import { jsonEnvelope, msgpackEnvelope } from "../../protocols/tiled/envelope.js";
-import { dataTypeOf, recordJson, schemaOf } from "../../protocols/tiled/forms.js";
+import { schemaOf } from "../../protocols/tiled/forms.js";
+import { type StreamOptions, SubscriptionForms } from "../../protocols/tiled/subscription-forms.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Envelope, SharedBody } from "./envelope.js";
 import type { MessageId } from "./messages.js";
@@ -22,7 +23,8 @@ export class DatasetStream {
   readonly #idPrefix: Uint8Array;
   readonly #store: DatasetStore;
   readonly #node: DatasetNode;
-  readonly #dataType: DataType | undefined;
+  /** What the subscription's options make of each record. */
+  readonly #forms: SubscriptionForms;
   readonly #onEnd: (stream: DatasetStream) => void;
   /** Lets go of the node's read right held for this stream. */
   readonly #release: () => void;
@@ -39,6 +41,7 @@ export class DatasetStream {
     store: DatasetStore,
     node: DatasetNode,
     start: number | undefined,
+    options: { readonly stream: StreamOptions | undefined; readonly apiBase: string },
     onEnd: (stream: DatasetStream) => void,
     release: () => void,
   ) {
@@ -48,7 +51,7 @@ export class DatasetStream {
     this.#idPrefix = envelope.idPrefix(id);
     this.#store = store;
     this.#node = node;
-    this.#dataType = dataTypeOf(store, node);
+    this.#forms = new SubscriptionForms(store, node, options.stream, options.apiBase);
     this.#onEnd = onEnd;
     this.#release = release;
     const schema = schemaOf(store, node);
@@ -118,11 +121,9 @@ export class DatasetStream {
       this.#complete();
       return;
     }
-    if (this.#envelope.name === "msgpack") {
-      this.#sendShared(msgpackShared(record.bytes));
-      return;
-    }
-    this.#sendShared(jsonShared(recordJson(record, this.#dataType)));
+    const form = this.#forms.form(record, this.#envelope.name === "msgpack" ? "msgpack" : "json");
+    if (form === undefined) return; // left out by the subscription's options (stride)
+    this.#sendShared(typeof form === "string" ? jsonShared(form) : msgpackShared(form));
   }
 
   #complete(): void {

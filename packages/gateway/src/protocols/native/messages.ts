@@ -4,6 +4,7 @@
  * BeamgateError. No cast of untrusted input gets past this file.
  */
 import { BeamgateError } from "../../errors.js";
+import { parseStreamOptions, type RequestedStreamOptions } from "../tiled/subscription-forms.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -24,6 +25,8 @@ export interface SubscribeMessage {
 export interface SubscribeOptions {
   /** State topics: whether queued values may be replaced by newer ones when the client lags (default true). */
   readonly conflate: boolean;
+  /** Dataset topics: `max_payload_bytes`, `stride`, `columns` (checked against the node on subscribe). */
+  readonly dataset?: RequestedStreamOptions;
 }
 
 export interface UnsubscribeMessage {
@@ -156,7 +159,11 @@ function parseOptions(raw: unknown, bad: (why: string) => Error): SubscribeOptio
   if (raw === undefined) return { conflate: true };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad('"options" must be an object');
   const o = raw as Fields;
-  allowOnly(o, ["conflate"], bad);
+  allowOnly(o, ["conflate", "max_payload_bytes", "stride", "columns"], bad);
   if (o.conflate !== undefined && typeof o.conflate !== "boolean") throw bad('"options.conflate" must be a boolean');
-  return { conflate: o.conflate !== false };
+  const conflate = o.conflate !== false;
+  if (o.max_payload_bytes === undefined && o.stride === undefined && o.columns === undefined) return { conflate };
+  const dataset = parseStreamOptions(o);
+  if (typeof dataset === "string") throw bad(`"options": ${dataset}`);
+  return { conflate, dataset };
 }

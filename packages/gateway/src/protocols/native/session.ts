@@ -8,6 +8,7 @@ import type { DatasetStore } from "../../datasets/datasets.js";
 import { asBeamgateError, BeamgateError, type ErrorCode } from "../../errors.js";
 import type { Connection } from "../../transport/connection.js";
 import type { Session } from "../../transport/protocol.js";
+import { streamOptionsFor } from "../tiled/subscription-forms.js";
 import { DatasetStream } from "./dataset-stream.js";
 import type { Envelope, Fields } from "./envelope.js";
 import {
@@ -27,6 +28,10 @@ export interface NativeOptions {
   readonly maxPendingPuts: number;
   readonly defaultPutTimeoutMs: number;
   readonly maxPutTimeoutMs: number;
+  /** Dataset topics: the default `max_payload_bytes` (`datasets.maxInlinePayloadBytes`). */
+  readonly maxInlinePayloadBytes?: number;
+  /** `http(s)://host/api/v1` as the client reached us, for an `array-ref`'s `uri`. */
+  readonly apiBase?: string;
 }
 
 /** How put failures are reported in `put_result.status`. */
@@ -128,6 +133,11 @@ export class NativeSession implements Session {
       this.#subscribeDataset(message);
       return;
     }
+    if (message.options.dataset !== undefined) {
+      const why = '"options.max_payload_bytes", "stride" and "columns" apply to dataset topics';
+      this.#error(new BeamgateError("BG_ERR_PROTO_INVALID_MESSAGE", why), id);
+      return;
+    }
     const stream = new Stream(id, this.#connection, this.#envelope, message.options.conflate, (ended) => {
       if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
     });
@@ -147,6 +157,13 @@ export class NativeSession implements Session {
       const datasets = this.#options.datasets;
       if (!datasets) throw new BeamgateError("BG_ERR_TOPIC_NOT_FOUND", "This gateway serves no datasets");
       const node = datasets.node(path);
+      const streamOptions = streamOptionsFor(
+        message.options.dataset ?? {},
+        datasets,
+        node,
+        this.#options.maxInlinePayloadBytes ?? 1024 * 1024,
+      );
+      if (typeof streamOptions === "string") throw new BeamgateError("BG_ERR_PROTO_INVALID_MESSAGE", streamOptions);
       const release = this.#hub.watchOwn(`dataset://${node.path}`, (error) => {
         const stream = this.#streams.get(message.id);
         if (!(stream instanceof DatasetStream)) return;
@@ -161,6 +178,7 @@ export class NativeSession implements Session {
         datasets,
         node,
         message.start,
+        { stream: streamOptions, apiBase: this.#options.apiBase ?? "http://localhost/api/v1" },
         (ended) => {
           if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
         },

@@ -4,7 +4,9 @@
  * (JSON Patch or JSON Merge Patch), deleting nodes, array
  * writes (whole, by block, patch and append) and reads (with `slice`), table writes (whole, a
  * partition, rows appended to a partition) and reads (with `column`) as Arrow IPC files, and
- * closing a stream. Every write answers once durable and published. Errors are
+ * closing a stream, and registered (detector-written) HDF5 arrays: created with an external data
+ * source, told they grew with `PUT /data_source` (an `array-ref` update), read from the file.
+ * Every write answers once durable and published. Errors are
  * `{"detail": ...}` with Tiled's status codes (404 unknown node, 409 a patch outside the array
  * without `extend`, 400 bad input).
  */
@@ -12,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type DatasetNode, type Spec, STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
+import { HDF5_MIMETYPE } from "../../datasets/hdf5-source.js";
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -30,6 +33,7 @@ import { type Route, sendError, sendJson } from "../../transport/http-server.js"
 import { BodyError, readBody, readJsonBody } from "../../transport/json-body.js";
 import { VERSION } from "../../version.js";
 import { dataTypeSchema } from "./data-type.js";
+import { arrayRefUri } from "./messages.js";
 import { linksOf, resourceOf } from "./resource.js";
 import { datasetUri } from "./stream-session.js";
 
@@ -58,6 +62,17 @@ const TableStructureSchema = z.object({
   columns: z.array(z.string()),
   resizable: z.union([z.boolean(), z.array(z.boolean())]).default(false),
 });
+// Tiled's Asset, in its key order.
+const AssetSchema = z
+  .object({
+    data_uri: z.string().max(4096),
+    is_directory: z.boolean().default(false),
+    size: z.number().int().nullable().default(null),
+    parameter: z.string().nullable().default(null),
+    num: z.number().int().nullable().default(null),
+    id: z.number().nullable().default(null),
+  })
+  .strict();
 const SpecSchema = z.object({ name: z.string().min(1).max(255), version: z.string().nullable().default(null) });
 const DataSourceSchema = z
   .object({
@@ -68,7 +83,8 @@ const DataSourceSchema = z
     parameters: z.record(z.string(), z.unknown()).default({}),
     // Sent by Tiled's newer clients (their DataSource has it); nothing here uses it.
     properties: z.record(z.string(), z.unknown()).default({}),
-    assets: z.array(z.unknown()).max(0, "assets (registered files) are not supported on /metadata").default([]),
+    // Only a registered (external) HDF5 array has one: its file.
+    assets: z.array(AssetSchema).max(1, "an external data source has one asset (its HDF5 file)").default([]),
     management: z.enum(["external", "immutable", "locked", "writable"]).default("writable"),
   })
   .strict();
@@ -115,6 +131,7 @@ const ROUTES = [
   "table/full",
   "table/partition",
   "stream/close",
+  "data_source",
 ] as const;
 
 export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
@@ -143,6 +160,7 @@ export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
     ],
     search: [["GET"], (req, res, url, access, path) => search(o, req, res, url, access, path)],
     "array/full": [["GET", "PUT", "PATCH"], (req, res, url, access, path) => arrayFull(o, req, res, url, access, path)],
+    data_source: [["PUT"], (req, res, url, access, path) => putDataSource(o, req, res, url, access, path)],
     "array/block": [["PUT"], (req, res, url, access, path) => arrayBlock(o, req, res, url, access, path)],
     "table/full": [["GET", "PUT"], (req, res, url, access, path) => table(o, req, res, url, access, path, false)],
     "table/partition": [
@@ -233,24 +251,34 @@ async function metadata(
   if (family !== "container" && !source) {
     throw new BeamgateError("BG_ERR_DATASET_INVALID", `A ${family} needs one data source with its structure`);
   }
+  if (source && (source.management === "external") !== source.assets.length > 0) {
+    throw new BeamgateError(
+      "BG_ERR_DATASET_INVALID",
+      source.assets.length > 0
+        ? 'assets (registered files) need management "external"'
+        : "an external data source needs its file as an asset",
+    );
+  }
   const dataSources =
-    family !== "container" && source
-      ? [
-          {
-            id: 1,
-            structure_family: family,
-            structure:
-              family === "array"
-                ? parse(ArrayStructureSchema, source.structure)
-                : parse(TableStructureSchema, source.structure, "table structure"),
-            mimetype: family === "array" ? "application/x-zarr" : ARROW_FILE_MIMETYPE,
-            parameters: {},
-            properties: {},
-            assets: [],
-            management: "writable",
-          },
-        ]
-      : [];
+    family === "array" && source?.management === "external"
+      ? [await externalDataSource(o, source)]
+      : family !== "container" && source
+        ? [
+            {
+              id: 1,
+              structure_family: family,
+              structure:
+                family === "array"
+                  ? parse(ArrayStructureSchema, source.structure)
+                  : parse(TableStructureSchema, source.structure, "table structure"),
+              mimetype: family === "array" ? "application/x-zarr" : ARROW_FILE_MIMETYPE,
+              parameters: {},
+              properties: {},
+              assets: [],
+              management: "writable",
+            },
+          ]
+        : [];
   const created = await o.store
     .create(node, {
       key,
@@ -264,6 +292,71 @@ async function metadata(
       throw e instanceof RangeError ? new BeamgateError("BG_ERR_DATASET_INVALID", e.message) : e;
     });
   sendJson(res, 200, { id: created.key, links: linksOf(base, created, o.store), data_sources: created.data_sources });
+}
+
+/**
+ * A registered array's data source (Tiled's key order), its structure read from the file: one
+ * `file://` asset naming an absolute local path, `mimetype` application/x-hdf5,
+ * `parameters.dataset` the dataset's path in the file. 400 for anything else, or a file that cannot
+ * be read, or a dataset not in it.
+ */
+async function externalDataSource(
+  o: TiledRoutesOptions,
+  source: z.infer<typeof DataSourceSchema>,
+): Promise<Record<string, unknown>> {
+  if (source.mimetype !== HDF5_MIMETYPE) {
+    throw new BeamgateError(
+      "BG_ERR_DATASET_INVALID",
+      `external data sources: only ${HDF5_MIMETYPE} is supported, not ${source.mimetype ?? "none"}`,
+    );
+  }
+  const dataSource = {
+    id: 1,
+    structure_family: "array",
+    structure: null as unknown,
+    mimetype: HDF5_MIMETYPE,
+    parameters: source.parameters,
+    properties: source.properties,
+    assets: source.assets,
+    management: "external",
+  };
+  dataSource.structure = await o.store.externalStructure(dataSource);
+  return dataSource;
+}
+
+/**
+ * `PUT /data_source/{path}?patch_shape=&patch_offset=` (Tiled's `put_data_source`): the detector
+ * wrote more of a registered array's file. Both patch parameters or neither (`patch` null); the body
+ * (optional) is the data source as the client sees it, not trusted: the file's shape is read
+ * again. Answers `null` once the `array-ref` update is durable and published.
+ */
+async function putDataSource(
+  o: TiledRoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  access: Access,
+  path: string,
+) {
+  const node = o.store.node(path);
+  access.require("write", datasetUri(node.path));
+  const body = await readJsonBody(req, o.maxBodyBytes);
+  if (body !== undefined && body !== null && !isObject(body)) {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", "body: a data source (a JSON object) or nothing");
+  }
+  const shape = listParam(url, "patch_shape", false);
+  const offset = listParam(url, "patch_offset", false);
+  if ((shape === undefined) !== (offset === undefined)) {
+    throw new BeamgateError("BG_ERR_DATASET_INVALID", "patch_shape and patch_offset go together");
+  }
+  const patch = shape && offset ? { offset, shape } : null;
+  const full = `${baseOf(req)}/array/full/${node.path}`;
+  const { structure } = await o.store.dataSourceUpdated(node, patch, (p, s) => arrayRefUri(full, p, s));
+  const claimed = isObject(body) && isObject(body.structure) ? body.structure.shape : undefined;
+  if (claimed !== undefined && !sameJson(claimed, structure.shape)) {
+    o.log.debug({ path: node.path, claimed, shape: structure.shape }, "data source update: the file's shape wins");
+  }
+  sendJson(res, 200, null);
 }
 
 /**
@@ -403,6 +496,7 @@ async function arrayFull(
     return;
   }
   access.require("write", datasetUri(node.path));
+  refuseExternal(o, node);
   const persist = boolParam(url, "persist", true);
   const bytes = await octetBody(req, o.maxBodyBytes);
   if (req.method === "PUT") {
@@ -427,6 +521,7 @@ async function arrayBlock(
 ) {
   const node = o.store.node(path);
   access.require("write", datasetUri(node.path));
+  refuseExternal(o, node);
   const block = listParam(url, "block", false) ?? [];
   await o.store.writeBlock(node, block, await octetBody(req, o.maxBodyBytes), boolParam(url, "persist", true));
   sendJson(res, 200, null);
@@ -463,6 +558,11 @@ async function table(
   const bytes = await typedBody(req, o.maxBodyBytes, ARROW_FILE_MIMETYPE);
   await o.store.writeTable(node, partition ?? null, bytes, req.method === "PATCH");
   sendJson(res, 200, null);
+}
+
+/** 405 for a write to a registered array: its data is the detector's file. */
+function refuseExternal(o: TiledRoutesOptions, node: DatasetNode): void {
+  if (o.store.isExternal(node)) throw new TiledStatusError(405, "This node cannot accept array data");
 }
 
 async function octetBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {

@@ -15,10 +15,10 @@ import type { Access } from "../../security/access.js";
 import type { Connection } from "../../transport/connection.js";
 import { textMessage } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
-import type { DataType } from "./data-type.js";
 import { jsonEnvelope, msgpackEnvelope } from "./envelope.js";
-import { recordJson, schemaOf } from "./forms.js";
+import { schemaOf } from "./forms.js";
 import type { SchemaMessage } from "./messages.js";
+import { type StreamOptions, SubscriptionForms } from "./subscription-forms.js";
 
 export type Envelope = "json" | "msgpack";
 
@@ -38,7 +38,7 @@ export class TiledStreamSession implements Session {
     store: DatasetStore,
     node: DatasetNode,
     access: Access,
-    options: { envelope: Envelope; start: number | undefined },
+    options: { envelope: Envelope; start: number | undefined; stream?: StreamOptions; apiBase?: string },
   ) {
     this.#connection = connection;
     this.#envelope = options.envelope;
@@ -60,8 +60,8 @@ export class TiledStreamSession implements Session {
     this.#sendMessage(schema);
     this.#release = access.hold(datasetUri(node.path), (e) => this.#end(e));
     const log = store.log(node);
-    const dataType = node.structure_family === "array" ? store.arrayStructure(node).data_type : undefined;
-    this.#stop = log.follow((record) => this.#send(record, dataType), options.start);
+    const forms = new SubscriptionForms(store, node, options.stream, options.apiBase ?? "http://localhost/api/v1");
+    this.#stop = log.follow((record) => this.#send(record, forms), options.start);
     // Ended (the end marker published) before this client came, with the marker not in its replay
     // (no start, or a start past it: a client resuming at last+1): nothing more will come. An end
     // marker still in flight comes to the listener like any record.
@@ -86,20 +86,16 @@ export class TiledStreamSession implements Session {
     this.#stop = this.#release = undefined;
   }
 
-  #send(record: LogRecord, dataType: DataType | undefined): void {
+  #send(record: LogRecord, forms: SubscriptionForms): void {
     if (record.end) {
       this.#stop?.();
       // The end record of a deleted node is the deletion's (see DatasetStore.delete).
       this.#connection.end(1000, this.#store.isDeleted(this.#node) ? "Node deleted" : "Producer ended stream");
       return;
     }
-    if (this.#envelope === "msgpack") {
-      this.#connection.send({ binary: true, chunks: [record.bytes], bytes: record.bytes.byteLength });
-      return;
-    }
-    let text: string;
+    let form: Uint8Array | string | undefined;
     try {
-      text = recordJson(record, dataType);
+      form = forms.form(record, this.#envelope);
     } catch (e) {
       // Checked before it was logged, so not expected; a listener must not throw.
       this.#end(
@@ -110,7 +106,9 @@ export class TiledStreamSession implements Session {
       );
       return;
     }
-    this.#connection.send(textMessage(text));
+    if (form === undefined) return; // left out by the subscription's options (stride)
+    if (typeof form === "string") this.#connection.send(textMessage(form));
+    else this.#connection.send({ binary: true, chunks: [form], bytes: form.byteLength });
   }
 
   #sendMessage(message: SchemaMessage): void {

@@ -56,7 +56,9 @@ describe("Tiled stream: 1000 subscribers on one node", () => {
     assert.equal(reference.length, APPENDS + 1);
     for (const frames of received) {
       assert.equal(frames.length, APPENDS + 1);
-      frames.forEach((f, k) => assert.ok(f.equals(reference[k] as Buffer), "identical bytes, in the same order"));
+      frames.forEach((f, k) => {
+        assert.ok(f.equals(reference[k] as Buffer), "identical bytes, in the same order");
+      });
     }
     for (const ws of sockets) ws.terminate();
   });
