@@ -321,7 +321,7 @@ export function markdownReport(run: RtaRun): string {
     "packages/gateway/bench/rta.ts",
     run,
     `Each throughput scenario was measured for ${o.windowSeconds} s, starting ${o.warmupSeconds} s after its first append; the latency phase for ${run.latencySeconds} s after ${run.latencyWarmupSeconds} s.`,
-    "(`npm run bench:rta` rewrites this section only; `npm run bench` every section, this one last.)",
+    "(`npm run bench:rta` rewrites this section only; `npm run bench` every section.)",
   ).join("\n");
   const base = baselineName(run);
   const extra = notes(run);
