@@ -1,14 +1,7 @@
-/**
- * Tiled's data routes: arrays (`/array/full`, `/array/block`: write whole, by block, patch and
- * append; read with `slice`), tables (`/table/full`, `/table/partition`: Arrow IPC files written,
- * appended, read with `column`), and registered data (`PUT /data_source`: the file grew).
- */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DatasetNode } from "../../datasets/catalog.js";
 import { isObject } from "../../datasets/metadata-patch.js";
 import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
 import { BeamgateError } from "../../errors.js";
-import type { Access } from "../../security/access.js";
 import { sendJson } from "../../transport/http-server.js";
 import { readJsonBody } from "../../transport/json-body.js";
 import { arrayRefUri } from "./messages.js";
@@ -18,6 +11,7 @@ import {
   intParam,
   listParam,
   octetBody,
+  type RouteCall,
   sameJson,
   type TiledRoutesOptions,
   TiledStatusError,
@@ -31,14 +25,8 @@ import { datasetUri } from "./stream-session.js";
  * (optional) is the data source as the client sees it, not trusted: the file's shape is read
  * again. Answers `null` once the `array-ref` update is durable and published.
  */
-export async function putDataSource(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-) {
+export async function putDataSource(call: RouteCall) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   access.require("write", datasetUri(node.path));
   const body = await readJsonBody(req, o.maxBodyBytes);
@@ -60,14 +48,8 @@ export async function putDataSource(
   sendJson(res, 200, null);
 }
 
-export async function arrayFull(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-) {
+export async function arrayFull(call: RouteCall) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   if (req.method === "GET") {
     access.require("read", datasetUri(node.path));
@@ -92,14 +74,8 @@ export async function arrayFull(
   sendJson(res, 200, await o.store.patch(node, offset, shape, bytes, extend, persist));
 }
 
-export async function arrayBlock(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-) {
+export async function arrayBlock(call: RouteCall) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   access.require("write", datasetUri(node.path));
   refuseExternal(o, node);
@@ -113,15 +89,8 @@ export async function arrayBlock(
  * file (`column=` repeated selects columns), PUT replaces (the whole table, or partition N), PATCH
  * appends rows to partition N. Writes take an Arrow IPC file and answer `null`.
  */
-export async function table(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-  partitioned: boolean,
-) {
+export async function table(call: RouteCall, partitioned: boolean) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   access.require(req.method === "GET" ? "read" : "write", datasetUri(node.path));
   if (node.structure_family !== "table") {

@@ -3,7 +3,7 @@
  * replace, patch with JSON Patch or JSON Merge Patch, delete) and `GET /api/v1/search/{path}`
  * (a container's children), with the request bodies Tiled's client sends.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { type DatasetNode, type Spec, STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
 import { HDF5_MIMETYPE } from "../../datasets/hdf5-source.js";
@@ -29,6 +29,7 @@ import {
   boolParam,
   intParam,
   parse,
+  type RouteCall,
   sameJson,
   type TiledRoutesOptions,
   TiledStatusError,
@@ -102,14 +103,8 @@ const PatchMetadataSchema = z.object({
   access_blob: PatchDocument.optional(),
 });
 
-export async function metadata(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-) {
+export async function metadata(call: RouteCall) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   const base = baseOf(req);
   if (req.method === "GET") {
@@ -309,14 +304,8 @@ export async function deleteNode(
   sendJson(res, 200, null);
 }
 
-export async function search(
-  o: TiledRoutesOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  path: string,
-) {
+export async function search(call: RouteCall) {
+  const { o, req, res, url, access, path } = call;
   const node = o.store.node(path);
   access.require("read", datasetUri(node.path));
   if (node.structure_family !== "container")

@@ -1,9 +1,10 @@
 /** Parameters and bodies of Tiled's routes, checked: each problem a BG_ERR_DATASET_INVALID naming it. */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { DatasetStore } from "../../datasets/datasets.js";
 import { BeamgateError } from "../../errors.js";
 import type { Logger } from "../../log.js";
+import type { Access } from "../../security/access.js";
 import { readBody } from "../../transport/json-body.js";
 
 export async function octetBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
@@ -97,4 +98,14 @@ export interface TiledRoutesOptions {
 export function baseOf(req: IncomingMessage): string {
   const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
   return `${tls ? "https" : "http"}://${req.headers.host ?? "localhost"}/api/v1`;
+}
+
+/** One request to a Tiled route: the options, the request and response, the caller's access, the node path. */
+export interface RouteCall {
+  readonly o: TiledRoutesOptions;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly access: Access;
+  readonly path: string;
 }

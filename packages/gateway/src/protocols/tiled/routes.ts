@@ -15,7 +15,7 @@ import { BodyError } from "../../transport/json-body.js";
 import { VERSION } from "../../version.js";
 import { arrayBlock, arrayFull, putDataSource, table } from "./data-routes.js";
 import { metadata, search } from "./metadata-routes.js";
-import { baseOf, type TiledRoutesOptions, TiledStatusError } from "./route-params.js";
+import { baseOf, type RouteCall, type TiledRoutesOptions, TiledStatusError } from "./route-params.js";
 
 export type { TiledRoutesOptions };
 
@@ -34,10 +34,7 @@ const ROUTES = [
 
 export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
   const wrap =
-    (
-      handler: (req: IncomingMessage, res: ServerResponse, url: URL, access: Access, path: string) => Promise<void>,
-      prefix: string,
-    ) =>
+    (handler: (call: RouteCall) => Promise<void>, prefix: string) =>
     (req: IncomingMessage, res: ServerResponse, url: URL, access: Access) => {
       let path = "";
       try {
@@ -46,28 +43,22 @@ export function tiledRoutes(o: TiledRoutesOptions): [string, Route][] {
         sendJson(res, 400, { detail: "Malformed path" });
         return;
       }
-      handler(req, res, url, access, path).catch((e) => answerError(o, res, e, url));
+      handler({ o, req, res, url, access, path }).catch((e) => answerError(o, res, e, url));
     };
   const routes: [string, Route][] = [
     ["/api/v1/", { methods: ["GET"], handle: (req, res) => sendJson(res, 200, about(baseOf(req), o)) }],
   ];
   const handlers: Record<(typeof ROUTES)[number], [string[], Parameters<typeof wrap>[0]]> = {
-    metadata: [
-      ["GET", "POST", "PUT", "PATCH", "DELETE"],
-      (req, res, url, access, path) => metadata(o, req, res, url, access, path),
-    ],
-    search: [["GET"], (req, res, url, access, path) => search(o, req, res, url, access, path)],
-    "array/full": [["GET", "PUT", "PATCH"], (req, res, url, access, path) => arrayFull(o, req, res, url, access, path)],
-    data_source: [["PUT"], (req, res, url, access, path) => putDataSource(o, req, res, url, access, path)],
-    "array/block": [["PUT"], (req, res, url, access, path) => arrayBlock(o, req, res, url, access, path)],
-    "table/full": [["GET", "PUT"], (req, res, url, access, path) => table(o, req, res, url, access, path, false)],
-    "table/partition": [
-      ["GET", "PUT", "PATCH"],
-      (req, res, url, access, path) => table(o, req, res, url, access, path, true),
-    ],
+    metadata: [["GET", "POST", "PUT", "PATCH", "DELETE"], metadata],
+    search: [["GET"], search],
+    "array/full": [["GET", "PUT", "PATCH"], arrayFull],
+    data_source: [["PUT"], putDataSource],
+    "array/block": [["PUT"], arrayBlock],
+    "table/full": [["GET", "PUT"], (call) => table(call, false)],
+    "table/partition": [["GET", "PUT", "PATCH"], (call) => table(call, true)],
     "stream/close": [
       ["DELETE"],
-      async (_req, res, _url, access, path) => {
+      async ({ res, access, path }) => {
         const node = o.store.node(path);
         access.require("write", datasetUri(node.path));
         await o.store.closeStream(node);
