@@ -5,4 +5,5 @@ export * from "./ipc.js";
 export * from "./machine.js";
 export * from "./run.js";
 export * from "./run-info.js";
+export * from "./stats.js";
 export * from "./table.js";

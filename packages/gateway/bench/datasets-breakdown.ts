@@ -9,17 +9,17 @@
  * file-system baselines of what the Zarr write and the note do: replacing a 64 KiB file through a
  * temporary and a rename, and rewriting a few bytes synchronously.
  */
+
 import { writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type Percentiles, percentiles } from "@beamgate/bench-kit";
 import { encode } from "@msgpack/msgpack";
 import { ArrayStore } from "../src/datasets/array-store.js";
 import { DatasetStore } from "../src/datasets/datasets.js";
 import { NodeLog } from "../src/datasets/node-log.js";
 import { DEFAULT_DATASETS } from "../src/limits.js";
 import { f64Body } from "./datasets-data.js";
-import { percentiles } from "./datasets-phases.js";
-import type { Percentiles } from "./rta-phases.js";
 
 export interface Breakdown {
   readonly count: number;

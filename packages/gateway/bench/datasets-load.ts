@@ -16,9 +16,9 @@
  * answered write), `close` (the subscribers).
  */
 import http from "node:http";
-import { answerRequests } from "@beamgate/bench-kit";
+import { answerRequests, percentile } from "@beamgate/bench-kit";
 import { appendPath, f64Body, fullPath, OCTET, Subscriber } from "./datasets-data.js";
-import { httpRequest, percentile } from "./rta-data.js";
+import { httpRequest } from "./rta-data.js";
 
 export interface LoadStart {
   readonly port: number;

@@ -4,21 +4,13 @@
  * subscriber, on one clock; and, as the floor of any HTTP round trip to this server, paced
  * `GET /api/v1/` (the server-info document: no storage at all).
  */
+
 import type http from "node:http";
+import { type Percentiles, percentiles } from "@beamgate/bench-kit";
 import { appendPath, createArray, f64Body, OCTET, Subscriber } from "./datasets-data.js";
-import { httpRequest, percentile } from "./rta-data.js";
-import type { Percentiles } from "./rta-phases.js";
+import { httpRequest } from "./rta-data.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function percentiles(values: number[]): Percentiles {
-  return {
-    count: values.length,
-    p50Ms: percentile(values, 50),
-    p99Ms: percentile(values, 99),
-    maxMs: values.length ? Math.max(...values) : Number.NaN,
-  };
-}
 
 export interface LatencyResult {
   readonly rate: number;

@@ -1,10 +1,20 @@
 /** The datasets bench's results as text for the terminal and as the Markdown of docs/benchmarks.md. */
-import { markdownTable, type RunRecord, recordHeader, type Table, textTable } from "@beamgate/bench-kit";
+import {
+  fixed,
+  grouped,
+  markdownTable,
+  mean,
+  type Percentiles,
+  percent,
+  type RunRecord,
+  recordHeader,
+  type Table,
+  textTable,
+} from "@beamgate/bench-kit";
 import type { Breakdown } from "./datasets-breakdown.js";
 import type { Drained, LoadSample, LoadTotals } from "./datasets-load.js";
 import type { Options } from "./datasets-options.js";
 import type { LatencyResult } from "./datasets-phases.js";
-import type { Percentiles } from "./rta-phases.js";
 import type { ServerSample } from "./rta-server.js";
 
 export interface ThroughputResult {
@@ -50,10 +60,6 @@ export interface DatasetsRun extends RunRecord {
 /** p99 of append → subscriber for small appends, loopback (issue 5). */
 export const TARGET_P99_MS = 2;
 
-const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
-const grouped = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
-const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : "–");
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const kib = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${grouped(bytes)} bytes`);
 const mib = (bytes: number) => `${fixed(bytes / 2 ** 20, bytes % 2 ** 20 === 0 ? 0 : 2)} MiB`;

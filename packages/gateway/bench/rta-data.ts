@@ -3,6 +3,7 @@
  * bodies of its appends, the session setup, and HTTP calls over a keep-alive agent (node:http, so
  * that the client's own cost stays small next to the gateway's).
  */
+
 import http from "node:http";
 import { create, encodeSamples, PeriodicDataListSchema, toBinary } from "@beamgate/rta";
 
@@ -189,11 +190,3 @@ export async function createSession(
 
 /** The path of a periodic data append to `identity`. */
 export const appendPath = (identity: string) => `/rta/v2/sessions/${encodeURIComponent(identity)}/data/periodic`;
-
-/** Percentile `p` (0..100) of `values` (sorted in place), NaN when empty. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  values.sort((a, b) => a - b);
-  const i = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
-  return values[i] as number;
-}

@@ -4,39 +4,16 @@
  * trip and a bare fdatasync as baselines), and reading a whole session back over REST (with
  * reading its chunk files from disk as the baseline).
  */
+
 import { closeSync, fdatasyncSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import type http from "node:http";
 import { join } from "node:path";
+import { type Percentiles, percentiles } from "@beamgate/bench-kit";
 import { decodeChunked, decodeSamples, fromBinary, PeriodicDataListSchema } from "@beamgate/rta";
 import { StreamClient } from "./rta-clients.js";
-import {
-  appendPath,
-  createSession,
-  F64_BYTES,
-  httpRequest,
-  INTERVAL_NS,
-  PROTOBUF,
-  percentile,
-  periodicList,
-} from "./rta-data.js";
+import { appendPath, createSession, F64_BYTES, httpRequest, INTERVAL_NS, PROTOBUF, periodicList } from "./rta-data.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface Percentiles {
-  readonly count: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  return {
-    count: values.length,
-    p50Ms: percentile(values, 50),
-    p99Ms: percentile(values, 99),
-    maxMs: values.length ? Math.max(...values) : Number.NaN,
-  };
-}
 
 export interface LatencyResult {
   readonly rate: number;

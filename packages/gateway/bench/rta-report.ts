@@ -1,8 +1,20 @@
 /** The RTA bench's results as text for the terminal and as the Markdown of docs/benchmarks.md. */
-import { markdownTable, type RunRecord, recordHeader, type Table, textTable } from "@beamgate/bench-kit";
+import {
+  fixed,
+  grouped,
+  markdownTable,
+  mean,
+  median,
+  type Percentiles,
+  percent,
+  type RunRecord,
+  recordHeader,
+  type Table,
+  textTable,
+} from "@beamgate/bench-kit";
 import type { StreamCounts } from "./rta-clients.js";
 import type { Options } from "./rta-options.js";
-import { type LatencyResult, type Percentiles, type ReadResult, sampleBytes } from "./rta-phases.js";
+import { type LatencyResult, type ReadResult, sampleBytes } from "./rta-phases.js";
 import type { ServerSample } from "./rta-server.js";
 import type { WriterSample, WriterTotals } from "./rta-writer.js";
 
@@ -44,18 +56,8 @@ export interface RtaRun extends RunRecord {
 
 export const TARGET_SAMPLES_PER_SECOND = 1_000_000;
 
-const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
-const grouped = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
-const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : "–");
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 const ingested = (r: ThroughputResult) => r.writer.samples / r.writer.seconds;
 const delivered = (r: ThroughputResult) => r.perClient.map((c) => c.samples / r.seconds);
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const sum = (cs: readonly StreamCounts[], key: keyof StreamCounts) => cs.reduce((n, c) => n + c[key], 0);
 
 function baseline(run: RtaRun): ThroughputResult {

@@ -9,9 +9,9 @@
  * - `stop`: stop, wait for the appends in flight, answer the totals.
  */
 import http from "node:http";
-import { answerRequests } from "@beamgate/bench-kit";
+import { answerRequests, percentile } from "@beamgate/bench-kit";
 import { fromBinary, PeriodicDataListSchema } from "@beamgate/rta";
-import { appendPath, BodyTemplates, httpRequest, INTERVAL_NS, PROTOBUF, percentile } from "./rta-data.js";
+import { appendPath, BodyTemplates, httpRequest, INTERVAL_NS, PROTOBUF } from "./rta-data.js";
 
 /** Distinct sample blocks the writer cycles through. */
 const VARIANTS = 16;
