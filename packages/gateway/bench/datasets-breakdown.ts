@@ -2,15 +2,15 @@
  * Where a small append's time goes, measured in the bench's process with the gateway's own
  * storage classes on the same data directory (the gateway child idle meanwhile), paced like the
  * latency phase: the node log alone (append + fdatasync, the write-ahead step), the Zarr write
- * alone (`ArrayStore.patch` with extend: the chunk's read-modify-write and rename, and the
- * `zarr.json` rewrite when the shape grows), and the whole store (`DatasetStore.patch`: checks,
- * log, fdatasync, Zarr write, the `applied` note, publish), with no HTTP and no WebSocket. What
- * the gateway adds on top of the last is HTTP, msgpack framing and the WebSocket hop. And two
- * file-system baselines of what the Zarr write and the note do: replacing a 64 KiB file through a
- * temporary and a rename, and rewriting a few bytes synchronously.
+ * (`ArrayStore.patch` with extend: the chunk's read-modify-write and rename, and the `zarr.json`
+ * rewrite when the shape grows) of one append alone and per append of a batch of ten
+ * (`ArrayStore.applyAll`, as the store applies what waits), and the whole store
+ * (`DatasetStore.patch`: checks, log, fdatasync, publish; the Zarr write comes after, in batches),
+ * with no HTTP and no WebSocket. What the gateway adds on top of the last is HTTP, msgpack framing
+ * and the WebSocket hop. And a file-system baseline of what a Zarr chunk rewrite does: replacing a
+ * 64 KiB file through a temporary and a rename.
  */
 
-import { writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Percentiles, percentiles } from "@beamgate/bench-kit";
@@ -27,14 +27,17 @@ export interface Breakdown {
   readonly log: Percentiles;
   /** ArrayStore.patch at the next offset with extend. */
   readonly zarr: Percentiles;
+  /** ArrayStore.applyAll of ten such appends, per append. */
+  readonly zarrBatched: Percentiles;
   /** DatasetStore.patch, awaited (answered), and to its follower (published). */
   readonly store: Percentiles;
   readonly storeToFollower: Percentiles;
   /** What the Zarr write is made of: a 64 KiB file written aside and renamed over its target (fs/promises). */
   readonly replaceChunk: Percentiles;
-  /** A few bytes rewritten with writeFileSync (the store's `applied` note): time the event loop is held. */
-  readonly noteSync: Percentiles;
 }
+
+/** Appends per batch of the batched Zarr write. */
+const BATCH = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,7 +64,11 @@ async function pacedSteps(rate: number, count: number, step: (i: number) => Prom
 }
 
 export async function measureBreakdown(dir: string, elements: number, rate: number, count: number): Promise<Breakdown> {
-  const options = { chunkDurationMs: DEFAULT_DATASETS.chunkDurationMs, chunkMaxBytes: DEFAULT_DATASETS.chunkMaxBytes };
+  const options = {
+    chunkDurationMs: DEFAULT_DATASETS.chunkDurationMs,
+    chunkMaxBytes: DEFAULT_DATASETS.chunkMaxBytes,
+    applyDelayMs: DEFAULT_DATASETS.applyDelayMs,
+  };
   const payload = f64Body(elements);
   const update = (sequence: number) =>
     encode({
@@ -84,6 +91,17 @@ export async function measureBreakdown(dir: string, elements: number, rate: numb
   const zarr = await ArrayStore.create(join(dir, "zarr"), EMPTY_F64);
   const zarrTimes = await pacedSteps(rate, count, async (i) => {
     await zarr.patch([i * elements], [elements], payload, true);
+  });
+
+  const batched = await ArrayStore.create(join(dir, "zarr-batched"), EMPTY_F64);
+  const batchTimes = await pacedSteps(rate / BATCH, Math.ceil(count / BATCH), async (i) => {
+    const writes = Array.from({ length: BATCH }, (_, j) => ({
+      block: null,
+      offset: [(i * BATCH + j) * elements],
+      shape: [elements],
+      bytes: payload,
+    }));
+    await batched.applyAll(writes);
   });
 
   const store = await DatasetStore.open(join(dir, "store"), options);
@@ -112,16 +130,13 @@ export async function measureBreakdown(dir: string, elements: number, rate: numb
     await writeFile(join(dir, "chunk.tmp"), chunk);
     await rename(join(dir, "chunk.tmp"), join(dir, "chunk"));
   });
-  const noteTimes = await pacedSteps(rate, count, async (i) => {
-    writeFileSync(join(dir, "note"), String(i));
-  });
   return {
     count,
     log: percentiles(logTimes),
     zarr: percentiles(zarrTimes),
+    zarrBatched: percentiles(batchTimes.map((t) => t / BATCH)),
     store: percentiles(storeTimes),
     storeToFollower: percentiles(toFollower),
     replaceChunk: percentiles(replaceTimes),
-    noteSync: percentiles(noteTimes),
   };
 }

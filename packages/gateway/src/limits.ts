@@ -136,4 +136,8 @@ export const DEFAULT_DATASETS = {
   chunkMaxBytes: 64 * 1024 * 1024,
   /** Array writes with a larger payload stream as `array-ref` (per subscription: `max_payload_bytes`). */
   maxInlinePayloadBytes: 1024 * 1024,
+  /** How long a logged write may wait to be applied to the Zarr or Arrow files with those that follow it. */
+  applyDelayMs: 50,
+  /** Writes to a node wait while more than this is logged but not yet applied to its files. */
+  maxUnappliedBytes: 64 * 1024 * 1024,
 } as const;

@@ -394,6 +394,14 @@ export const ConfigSchema = z
           DEFAULT_DATASETS.maxInlinePayloadBytes,
           "Default `max_payload_bytes` of dataset stream subscriptions: an array write with a larger payload streams as an `array-ref` (a URI to GET the bytes from) instead of its bytes; 0: always a reference.",
         ),
+        applyDelayMs: nonNegativeInt(
+          DEFAULT_DATASETS.applyDelayMs,
+          "How long, in ms, a dataset write (durable in the node's log, published and answered) may wait to be applied to the node's Zarr or Arrow files together with the writes that follow it; reads through beamgate always see it. 0: each write at once.",
+        ),
+        maxUnappliedBytes: positiveInt(
+          DEFAULT_DATASETS.maxUnappliedBytes,
+          "Writes to a dataset node wait while more than this many bytes of its logged writes are not yet applied to its files (bounds memory when the disk falls behind).",
+        ),
       })
       .strict()
       .prefault({}),

@@ -92,6 +92,14 @@ const ATTRIBUTES_KEY = "beamgate";
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** One logged array write: a block, a region at `offset` (growing the array), or else the whole array. */
+export interface ArrayWrite {
+  readonly block: readonly number[] | null;
+  readonly offset: readonly number[] | null;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
 export class ArrayStore {
   readonly #store: FsStore;
   #metadata: Metadata;
@@ -186,16 +194,24 @@ export class ArrayStore {
 
   /** Replaces the whole array with `bytes` (C order, little endian); wrong length → RangeError. */
   writeFull(bytes: Uint8Array): Promise<void> {
-    return this.#exclusive(async () => {
-      const shape = this.#metadata.shape;
-      this.#checkLength(bytes, shape);
-      await this.#write(
-        this.#array,
-        shape.map(() => 0),
-        shape,
-        bytes,
-      );
-    });
+    return this.#exclusive(() => this.#writeFull(bytes));
+  }
+
+  /**
+   * Applies the writes in order as one batch: each chunk they touch is read and written once, and
+   * `zarr.json` once (see `FsStore.buffered`). A write that fails (RangeError) fails the batch,
+   * and then nothing is written.
+   */
+  applyAll(writes: readonly ArrayWrite[]): Promise<void> {
+    return this.#exclusive(() =>
+      this.#store.buffered(async () => {
+        for (const w of writes) {
+          if (w.block) await this.#writeBlock(w.block, w.bytes);
+          else if (w.offset) await this.#patch(w.offset, w.shape, w.bytes, true);
+          else await this.#writeFull(w.bytes);
+        }
+      }),
+    );
   }
 
   /**
@@ -203,28 +219,7 @@ export class ArrayStore {
    * edges; returns where it lies. Block out of range or wrong length → RangeError.
    */
   writeBlock(block: readonly number[], bytes: Uint8Array): Promise<{ offset: number[]; shape: number[] }> {
-    return this.#exclusive(async () => {
-      const shape = this.#metadata.shape;
-      const chunkShape = this.#array.chunks;
-      if (block.length !== shape.length) {
-        throw new RangeError(`block has ${block.length} indices but the array has ${shape.length} dimensions`);
-      }
-      const offset: number[] = [];
-      const blockShape: number[] = [];
-      block.forEach((index, d) => {
-        const length = shape[d] as number;
-        const chunk = chunkShape[d] as number;
-        const count = Math.max(1, Math.ceil(length / chunk));
-        if (!Number.isSafeInteger(index) || index < 0 || index >= count) {
-          throw new RangeError(`block index ${index} is out of range for dimension ${d} (${count} blocks)`);
-        }
-        offset.push(index * chunk);
-        blockShape.push(Math.min(chunk, length - index * chunk));
-      });
-      this.#checkLength(bytes, blockShape);
-      await this.#write(this.#array, offset, blockShape, bytes);
-      return { offset, shape: blockShape };
-    });
+    return this.#exclusive(() => this.#writeBlock(block, bytes));
   }
 
   /**
@@ -240,38 +235,79 @@ export class ArrayStore {
     bytes: Uint8Array,
     extend: boolean,
   ): Promise<{ shape: number[] }> {
-    return this.#exclusive(async () => {
-      const current = this.#metadata.shape;
-      const rank = current.length;
-      if (offset.length !== rank || shape.length !== rank) {
-        throw new RangeError(`offset and shape must each have ${rank} values (the array's dimensions)`);
+    return this.#exclusive(() => this.#patch(offset, shape, bytes, extend));
+  }
+
+  async #writeFull(bytes: Uint8Array): Promise<void> {
+    const shape = this.#metadata.shape;
+    this.#checkLength(bytes, shape);
+    await this.#write(
+      this.#array,
+      shape.map(() => 0),
+      shape,
+      bytes,
+    );
+  }
+
+  async #writeBlock(block: readonly number[], bytes: Uint8Array): Promise<{ offset: number[]; shape: number[] }> {
+    const shape = this.#metadata.shape;
+    const chunkShape = this.#array.chunks;
+    if (block.length !== shape.length) {
+      throw new RangeError(`block has ${block.length} indices but the array has ${shape.length} dimensions`);
+    }
+    const offset: number[] = [];
+    const blockShape: number[] = [];
+    block.forEach((index, d) => {
+      const length = shape[d] as number;
+      const chunk = chunkShape[d] as number;
+      const count = Math.max(1, Math.ceil(length / chunk));
+      if (!Number.isSafeInteger(index) || index < 0 || index >= count) {
+        throw new RangeError(`block index ${index} is out of range for dimension ${d} (${count} blocks)`);
       }
-      const start = checkShape(offset, "offset");
-      const size = checkShape(shape, "shape");
-      this.#checkLength(bytes, size);
-      const end = start.map((o, d) => o + (size[d] as number));
-      if (!extend) {
-        const d = end.findIndex((e, i) => e > (current[i] as number));
-        if (d >= 0) {
-          throw new RangeError(
-            `the region ${start[d]}:${end[d]} does not fit dimension ${d} of length ${current[d]} (extend=true grows the array)`,
-          );
-        }
-      }
-      const grown = end.map((e, d) => Math.max(e, current[d] as number));
-      if (!Number.isSafeInteger(grown.reduce((a, b) => a * b, 1))) throw new RangeError("the array would be too large");
-      const resized = grown.some((g, d) => g !== current[d]);
-      const metadata = resized ? { ...this.#metadata, shape: grown } : this.#metadata;
-      const array = resized ? new zarr.Array(this.#store, "/", metadata) : this.#array;
-      // Chunks first, then the shape: a crash between leaves the old shape, and the log re-applies the patch.
-      await this.#write(array, start, size, bytes);
-      if (resized) {
-        await this.#store.set("/zarr.json", encodeMetadata(metadata));
-        this.#metadata = metadata;
-        this.#array = array;
-      }
-      return { shape: [...grown] };
+      offset.push(index * chunk);
+      blockShape.push(Math.min(chunk, length - index * chunk));
     });
+    this.#checkLength(bytes, blockShape);
+    await this.#write(this.#array, offset, blockShape, bytes);
+    return { offset, shape: blockShape };
+  }
+
+  async #patch(
+    offset: readonly number[],
+    shape: readonly number[],
+    bytes: Uint8Array,
+    extend: boolean,
+  ): Promise<{ shape: number[] }> {
+    const current = this.#metadata.shape;
+    const rank = current.length;
+    if (offset.length !== rank || shape.length !== rank) {
+      throw new RangeError(`offset and shape must each have ${rank} values (the array's dimensions)`);
+    }
+    const start = checkShape(offset, "offset");
+    const size = checkShape(shape, "shape");
+    this.#checkLength(bytes, size);
+    const end = start.map((o, d) => o + (size[d] as number));
+    if (!extend) {
+      const d = end.findIndex((e, i) => e > (current[i] as number));
+      if (d >= 0) {
+        throw new RangeError(
+          `the region ${start[d]}:${end[d]} does not fit dimension ${d} of length ${current[d]} (extend=true grows the array)`,
+        );
+      }
+    }
+    const grown = end.map((e, d) => Math.max(e, current[d] as number));
+    if (!Number.isSafeInteger(grown.reduce((a, b) => a * b, 1))) throw new RangeError("the array would be too large");
+    const resized = grown.some((g, d) => g !== current[d]);
+    const metadata = resized ? { ...this.#metadata, shape: grown } : this.#metadata;
+    const array = resized ? new zarr.Array(this.#store, "/", metadata) : this.#array;
+    // Chunks first, then the shape: a crash between leaves the old shape, and the log re-applies the patch.
+    await this.#write(array, start, size, bytes);
+    if (resized) {
+      await this.#store.set("/zarr.json", encodeMetadata(metadata));
+      this.#metadata = metadata;
+      this.#array = array;
+    }
+    return { shape: [...grown] };
   }
 
   /**

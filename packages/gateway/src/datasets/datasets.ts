@@ -34,7 +34,12 @@ import {
   tableWrite,
 } from "./updates.js";
 
-export type DatasetStoreOptions = AppendLogOptions;
+export interface DatasetStoreOptions extends AppendLogOptions {
+  /** How long a logged write may wait to be applied with those that follow it (NodeLog's `applyDelayMs`). */
+  readonly applyDelayMs?: number;
+  /** Writes wait while more than this is logged but not applied (NodeLog's `maxUnappliedBytes`). */
+  readonly maxUnappliedBytes?: number;
+}
 
 /** An array node's open state: its data, and its shape once every accepted write is applied. */
 interface ArrayState {
@@ -119,7 +124,10 @@ export class DatasetStore {
     let log = this.#logs.get(node.id);
     if (!log) {
       if (this.isDeleted(node)) throw notFound(node);
-      log = new NodeLog(join(this.catalog.dir(node), "log"), this.#options);
+      log = new NodeLog(join(this.catalog.dir(node), "log"), {
+        ...this.#options,
+        apply: node.structure_family === "container" ? undefined : (records) => this.#apply(node, records),
+      });
       this.#logs.set(node.id, log);
     }
     return log;
@@ -344,6 +352,7 @@ export class DatasetStore {
 
   /** `PUT /array/full`: the whole array. `persist=false` streams without storing the data. */
   async writeFull(node: DatasetNode, bytes: Uint8Array, persist: boolean): Promise<void> {
+    await this.log(node).room();
     const state = this.#array(node);
     const itemsize = state.store.structure.data_type.itemsize;
     this.#check(() => checkFull(state.shape, itemsize, bytes));
@@ -355,6 +364,7 @@ export class DatasetStore {
 
   /** `PUT /array/block?block=`: one chunk. */
   async writeBlock(node: DatasetNode, block: number[], bytes: Uint8Array, persist: boolean): Promise<void> {
+    await this.log(node).room();
     const state = this.#array(node);
     const itemsize = state.store.structure.data_type.itemsize;
     const placed = this.#check(() => checkBlock(state.shape, state.chunkShape, itemsize, block, bytes));
@@ -372,6 +382,7 @@ export class DatasetStore {
     extend: boolean,
     persist: boolean,
   ): Promise<ArrayStructure> {
+    await this.log(node).room();
     const state = this.#array(node);
     const itemsize = state.store.structure.data_type.itemsize;
     const grown = this.#check(() => checkPatch(state.shape, itemsize, offset, shape, bytes, extend));
@@ -406,6 +417,7 @@ export class DatasetStore {
    * Arrow IPC file whose columns match the table's; it is what subscribers get as `payload`.
    */
   async writeTable(node: DatasetNode, partition: number | null, bytes: Uint8Array, append: boolean): Promise<void> {
+    await this.log(node).room();
     const table = this.#table(node);
     const npartitions = table.structure.npartitions;
     if (partition === null && npartitions !== 1) {
@@ -510,11 +522,7 @@ export class DatasetStore {
     const log = this.log(node);
     this.#checkOpen(node);
     try {
-      await log.append(encode, {
-        transient: !persist,
-        // A registered array's updates (array-ref) are logged and published, with nothing to apply.
-        apply: persist && !this.#external.has(node.id) ? (record) => this.#apply(node, record) : undefined,
-      });
+      await log.append(encode, { transient: !persist });
     } catch (e) {
       if (e instanceof BeamgateError) throw e;
       // Deleted while the write was on its way: the node's stream ended before it.
@@ -582,31 +590,34 @@ export class DatasetStore {
     await log.append((sequence) => childDeleted(stamp(sequence), deletion.key));
   }
 
-  /** Applies one logged write to the node's data (Zarr or Arrow) and notes it as applied. */
-  async #apply(node: DatasetNode, record: LogRecord): Promise<void> {
+  /** Applies logged writes, in order, to the node's data (Zarr or Arrow) and notes the last as applied. */
+  async #apply(node: DatasetNode, records: readonly LogRecord[]): Promise<void> {
+    // A registered array's updates (array-ref) are logged and published, with nothing to apply.
+    if (this.#external.has(node.id)) return;
     if (node.structure_family === "table") {
-      const m = decode(record.bytes) as { partition: number | null; append: boolean; payload: Uint8Array };
-      // A copy, aligned: Arrow's buffers are typed arrays over it.
-      const payload = new Uint8Array(m.payload);
       const table = this.#tables.get(node.id) as TableStore;
-      if (m.append) await table.append(m.partition ?? 0, payload, record.sequence);
-      else await table.write(m.partition ?? 0, payload, record.sequence);
-      await this.#noteApplied(node, record);
-      return;
+      for (const record of records) {
+        const m = decode(record.bytes) as { partition: number | null; append: boolean; payload: Uint8Array };
+        // A copy, aligned: Arrow's buffers are typed arrays over it.
+        const payload = new Uint8Array(m.payload);
+        if (m.append) await table.append(m.partition ?? 0, payload, record.sequence);
+        else await table.write(m.partition ?? 0, payload, record.sequence);
+      }
+    } else {
+      const state = this.#arrays.get(node.id) as ArrayState;
+      const writes = records.map((record) => {
+        const m = decode(record.bytes) as {
+          shape: number[];
+          offset: number[] | null;
+          block: number[] | null;
+          payload: Uint8Array;
+        };
+        // A copy: the decoded payload is a view into the record, not aligned for the element type.
+        return { block: m.block, offset: m.offset, shape: m.shape, bytes: new Uint8Array(m.payload) };
+      });
+      await state.store.applyAll(writes);
     }
-    const state = this.#arrays.get(node.id) as ArrayState;
-    const m = decode(record.bytes) as {
-      shape: number[];
-      offset: number[] | null;
-      block: number[] | null;
-      payload: Uint8Array;
-    };
-    // A copy: the decoded payload is a view into the record, not aligned for the element type.
-    const payload = new Uint8Array(m.payload);
-    if (m.block) await state.store.writeBlock(m.block, payload);
-    else if (m.offset) await state.store.patch(m.offset, m.shape, payload, true);
-    else await state.store.writeFull(payload);
-    await this.#noteApplied(node, record);
+    await this.#noteApplied(node, records.at(-1) as LogRecord);
   }
 
   /** Notes how far the data is (not synced: a stale note only means more is applied again after a crash). */
@@ -633,12 +644,25 @@ export class DatasetStore {
       // Nothing applied yet.
     }
     const log = this.log(node);
+    let batch: LogRecord[] = [];
+    let bytes = 0;
     for (const record of log.records(applied + 1)) {
-      if (!record.end && !record.transient) await this.#apply(node, record);
+      if (record.end || record.transient) continue;
+      batch.push(record);
+      bytes += record.bytes.byteLength;
+      if (bytes >= RECOVERY_BATCH_BYTES) {
+        await this.#apply(node, batch);
+        batch = [];
+        bytes = 0;
+      }
     }
+    if (batch.length > 0) await this.#apply(node, batch);
     if (store) (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
   }
 }
+
+/** Recovery re-applies the log in batches of about this many bytes. */
+const RECOVERY_BATCH_BYTES = 16 * 1024 * 1024;
 
 function notFound(node: DatasetNode): BeamgateError {
   return new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${node.path || "/"}`);

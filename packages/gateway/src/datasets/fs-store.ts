@@ -6,6 +6,9 @@
  * write-ahead log and re-applies it after a crash. A crash may leave temporaries behind;
  * `removeTemporaries()` clears them and must not run while writes are in flight.
  *
+ * `buffered(fn)` holds the writes `fn` makes in memory (its reads see them) and then writes each
+ * file once, chunks before `zarr.json`: a batch of small writes to one chunk costs one rewrite.
+ *
  * Keys are zarrita's absolute paths (`/zarr.json`, `/c/0/1`): empty, `.` and `..` segments, NUL
  * and backslashes are refused, so no key reaches outside the directory (nor names a temporary).
  */
@@ -20,6 +23,8 @@ export class FsStore implements AsyncMutable {
   /** Directories known to exist, so a write to an existing chunk row makes no mkdir call. */
   readonly #made = new Set<string>();
   #counter = 0;
+  /** The writes held by `buffered`, while it runs. */
+  #held: Map<AbsolutePath, Uint8Array> | undefined;
   readonly #tag = Math.floor(Math.random() * 0x100000000).toString(16);
 
   constructor(root: string) {
@@ -33,6 +38,8 @@ export class FsStore implements AsyncMutable {
   /** The bytes at `key`, or undefined when there are none. The array returned owns its whole buffer. */
   async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
     const path = this.#path(key);
+    const held = this.#held?.get(key);
+    if (held) return ownsBuffer(held) ? held : new Uint8Array(held);
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -42,14 +49,38 @@ export class FsStore implements AsyncMutable {
     }
     // zarrita's bytes codec encodes a decoded chunk from its `.buffer`, ignoring the view's offset:
     // a view into a shared (pooled) buffer would write unrelated bytes back.
-    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-      return new Uint8Array(bytes.buffer, 0, bytes.byteLength);
-    }
-    return new Uint8Array(bytes);
+    return ownsBuffer(bytes) ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : new Uint8Array(bytes);
   }
 
-  /** Replaces `key` whole: temporary file, then rename over the target. */
+  /** Replaces `key` whole: temporary file, then rename over the target (held, in `buffered`). */
   async set(key: AbsolutePath, value: Uint8Array): Promise<void> {
+    this.#path(key);
+    if (this.#held) this.#held.set(key, value);
+    else await this.#write(key, value);
+  }
+
+  /**
+   * Runs `fn` with every `set` held in memory, then writes each key it set once (`zarr.json` last,
+   * so the shape never runs ahead of the chunks). If `fn` fails nothing is written.
+   */
+  async buffered<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#held) throw new Error("buffered writes do not nest");
+    const held = new Map<AbsolutePath, Uint8Array>();
+    this.#held = held;
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      this.#held = undefined;
+    }
+    const metadata = held.get("/zarr.json");
+    held.delete("/zarr.json");
+    await Promise.all([...held].map(([key, value]) => this.#write(key, value)));
+    if (metadata) await this.#write("/zarr.json", metadata);
+    return result;
+  }
+
+  async #write(key: AbsolutePath, value: Uint8Array): Promise<void> {
     const path = this.#path(key);
     const parent = dirname(path);
     if (!this.#made.has(parent)) {
@@ -109,6 +140,10 @@ export class FsStore implements AsyncMutable {
     }
     return join(this.#root, ...segments);
   }
+}
+
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
 function isCode(e: unknown, code: string): boolean {

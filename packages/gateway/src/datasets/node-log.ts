@@ -6,8 +6,10 @@
  * never publish out of order or lose a number (Tiled's INCR-then-publish can).
  *
  * The log is also the node's write-ahead log: an update is durable before anyone sees it, and
- * applied to the node's data afterwards, in order; readers of the data wait for what is pending,
- * and after a crash the caller re-applies the updates past what it had applied.
+ * applied to the node's data afterwards, in order and in batches (one batch holds what was
+ * published within `applyDelayMs`, or meanwhile the previous batch was applied): readers of the
+ * data wait for what is pending, and after a crash the caller re-applies the updates past what it
+ * had applied. Writers wait while more than `maxUnappliedBytes` is published but not applied.
  */
 import { AppendLog, type AppendLogOptions } from "../storage/append-log.js";
 
@@ -24,9 +26,21 @@ export interface LogRecord {
 export interface AppendOptions {
   readonly end?: boolean;
   readonly transient?: boolean;
-  /** Applies the record to the node's data once durable and published (in sequence order; see `applied()`). */
-  readonly apply?: (record: LogRecord) => Promise<void>;
 }
+
+/** Applies published records (neither end nor transient ones) to the node's data, in sequence order. */
+export type Applier = (records: readonly LogRecord[]) => Promise<void>;
+
+export interface NodeLogOptions extends AppendLogOptions {
+  /** What applies the records (none: nothing is applied, as for a container's log). */
+  readonly apply?: Applier;
+  /** How long a published record may wait to be applied with those that follow it (0: at once). */
+  readonly applyDelayMs?: number;
+  /** `room()` waits while more than this many bytes are published but not applied. */
+  readonly maxUnappliedBytes?: number;
+}
+
+const DEFAULT_MAX_UNAPPLIED_BYTES = 64 * 1024 * 1024;
 
 /** Told, in order, of each record once durable. Must not throw. */
 export type RecordListener = (record: LogRecord) => void;
@@ -51,11 +65,23 @@ export class NodeLog {
   #published = 0;
   #ended = false;
   #inOrder: Promise<void> = Promise.resolve();
-  #applying: Promise<void> = Promise.resolve();
+  readonly #apply: Applier | undefined;
+  readonly #applyDelayMs: number;
+  readonly #maxUnappliedBytes: number;
+  /** Published records waiting to be applied, their bytes, and the last sequence queued or applied. */
+  #unapplied: LogRecord[] = [];
+  #unappliedBytes = 0;
+  #queuedUpTo = 0;
+  #appliedUpTo = 0;
+  #applyTimer: NodeJS.Timeout | undefined;
+  #applying: Promise<void> | undefined;
   #applyFailed: Error | undefined;
 
   /** Opens (creating) the log; every stored record is passed to `onRecord` (to re-apply it). */
-  constructor(dir: string, options: AppendLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
+  constructor(dir: string, options: NodeLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
+    this.#apply = options.apply;
+    this.#applyDelayMs = options.applyDelayMs ?? 0;
+    this.#maxUnappliedBytes = options.maxUnappliedBytes ?? DEFAULT_MAX_UNAPPLIED_BYTES;
     this.#log = new AppendLog(
       dir,
       options,
@@ -82,9 +108,9 @@ export class NodeLog {
 
   /**
    * Assigns the next sequence and appends the record `encode(sequence)` returns; once it is durable,
-   * publishes it and queues its application to the node's data (`options.apply`), both in sequence
-   * order, and resolves with it. Readers of the data wait for `applied()`. After an end record the
-   * log takes nothing more (an Error).
+   * publishes it and queues its application to the node's data, both in sequence order, and
+   * resolves with it. Readers of the data wait for `applied()`; writers should wait for `room()`
+   * first. After an end record the log takes nothing more (an Error).
    */
   async append(encode: (sequence: number) => Uint8Array, options: AppendOptions = {}): Promise<LogRecord> {
     if (this.#ended) throw new Error("the stream has ended");
@@ -106,14 +132,7 @@ export class NodeLog {
     const done = this.#inOrder.then(() => {
       this.#published = sequence;
       for (const listener of this.#listeners) listener(record);
-      const apply = options.apply;
-      if (apply) {
-        this.#applying = this.#applying
-          .then(() => apply(record))
-          .catch((e: Error) => {
-            this.#applyFailed ??= e;
-          });
-      }
+      if (this.#apply && !record.end && !record.transient) this.#queueApply(record);
     });
     this.#inOrder = done.catch(() => {});
     await done;
@@ -121,12 +140,19 @@ export class NodeLog {
   }
 
   /**
-   * Resolves once every published record is applied to the node's data; rejects if one could not
-   * be (the data is then behind its log until a restart re-applies it).
+   * Resolves once every record published so far is applied to the node's data (applying what
+   * waits at once); rejects if one could not be (the data is then behind its log until a restart
+   * re-applies it).
    */
   async applied(): Promise<void> {
-    await this.#applying;
+    const target = this.#queuedUpTo;
+    while (this.#appliedUpTo < target && !this.#applyFailed) await this.#drain();
     if (this.#applyFailed) throw this.#applyFailed;
+  }
+
+  /** Resolves once no more than `maxUnappliedBytes` waits to be applied (so memory stays bounded). */
+  async room(): Promise<void> {
+    while (this.#unappliedBytes > this.#maxUnappliedBytes && !this.#applyFailed) await this.#drain();
   }
 
   /**
@@ -150,9 +176,49 @@ export class NodeLog {
     }
   }
 
+  /** Closes the files; what is not applied yet stays for the next open to re-apply (callers wait for `applied()` first). */
   close(): Promise<void> {
     this.#listeners.clear();
+    clearTimeout(this.#applyTimer);
+    this.#applyTimer = undefined;
     return this.#log.close();
+  }
+
+  #queueApply(record: LogRecord): void {
+    this.#unapplied.push(record);
+    this.#unappliedBytes += record.bytes.byteLength;
+    this.#queuedUpTo = record.sequence;
+    if (this.#applying || this.#applyTimer) return;
+    if (this.#applyDelayMs <= 0) void this.#drain();
+    else this.#applyTimer = setTimeout(() => void this.#drain(), this.#applyDelayMs).unref();
+  }
+
+  /** Applies what waits, batch after batch until none is left; the batch under way if there is one. */
+  #drain(): Promise<void> {
+    clearTimeout(this.#applyTimer);
+    this.#applyTimer = undefined;
+    if (this.#applying) return this.#applying;
+    const apply = this.#apply;
+    if (!apply || this.#unapplied.length === 0) return Promise.resolve();
+    this.#applying = (async () => {
+      while (this.#unapplied.length > 0 && !this.#applyFailed) {
+        const batch = this.#unapplied;
+        this.#unapplied = [];
+        try {
+          await apply(batch);
+          this.#appliedUpTo = (batch.at(-1) as LogRecord).sequence;
+          for (const r of batch) this.#unappliedBytes -= r.bytes.byteLength;
+        } catch (e) {
+          // Nothing more is applied (nor taken: see append); a restart re-applies from the log.
+          this.#applyFailed ??= e as Error;
+          this.#unapplied = [];
+          this.#unappliedBytes = 0;
+        }
+      }
+    })().finally(() => {
+      this.#applying = undefined;
+    });
+    return this.#applying;
   }
 }
 

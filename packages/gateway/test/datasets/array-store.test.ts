@@ -303,6 +303,44 @@ describe("ArrayStore", () => {
     assert.deepEqual(asI64((await store.read("0:2")).bytes), [9, 9]);
   });
 
+  it("applies a batch of writes as the same writes one by one would (FsStore.buffered: each file written once)", async () => {
+    const batched = await ArrayStore.create(join(dir, "batched"), structure(I8, [2, 2], [[2], [2]]));
+    const single = await ArrayStore.create(join(dir, "single"), structure(I8, [2, 2], [[2], [2]]));
+    const writes = [
+      { block: null, offset: null, shape: [2, 2], bytes: i64([1, 2, 3, 4]) },
+      { block: null, offset: [2, 0], shape: [1, 2], bytes: i64([5, 6]) }, // grows to [3, 2]
+      { block: [1, 0], offset: null, shape: [1, 2], bytes: i64([7, 8]) }, // the edge block, row 2
+      { block: null, offset: [0, 2], shape: [3, 1], bytes: i64([9, 10, 11]) }, // grows to [3, 3]
+    ];
+    for (const w of writes) {
+      if (w.block) await single.writeBlock(w.block, w.bytes);
+      else if (w.offset) await single.patch(w.offset, w.shape, w.bytes, true);
+      else await single.writeFull(w.bytes);
+    }
+    await batched.applyAll(writes);
+    assert.deepEqual(batched.structure, single.structure);
+    assert.deepEqual(asI64((await batched.read()).bytes), [1, 2, 9, 3, 4, 10, 7, 8, 11]);
+    assert.deepEqual(asI64((await batched.read()).bytes), asI64((await single.read()).bytes));
+    const reopened = await ArrayStore.open(join(dir, "batched"));
+    assert.deepEqual(reopened.structure.shape, [3, 3]);
+    assert.deepEqual(asI64((await reopened.read()).bytes), [1, 2, 9, 3, 4, 10, 7, 8, 11]);
+  });
+
+  it("writes nothing of a batch that fails", async () => {
+    const store = await ArrayStore.create(dir, structure(I8, [2], [[2]]));
+    await store.writeFull(i64([1, 2]));
+    await assert.rejects(
+      store.applyAll([
+        { block: null, offset: [2], shape: [2], bytes: i64([3, 4]) },
+        { block: null, offset: [0], shape: [1], bytes: i64([1, 2]) }, // wrong length
+      ]),
+      RangeError,
+    );
+    const reopened = await ArrayStore.open(dir);
+    assert.deepEqual(reopened.structure.shape, [2]);
+    assert.deepEqual(asI64((await reopened.read()).bytes), [1, 2]);
+  });
+
   it("gives zero-length dimensions a usable chunk size (an empty array to append to)", async () => {
     const store = await ArrayStore.create(dir, structure(F8, [0, 4], [[0], [4]]));
     assert.deepEqual(store.structure.chunks, [[0], [4]]);

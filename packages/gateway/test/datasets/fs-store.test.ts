@@ -33,6 +33,41 @@ describe("FsStore", () => {
     );
   });
 
+  it("holds buffered writes in memory, visible to its reads, then writes each key once", async () => {
+    const store = new FsStore(dir);
+    await store.set("/c/0", Uint8Array.of(0));
+    const result = await store.buffered(async () => {
+      await store.set("/c/0", Uint8Array.of(1));
+      await store.set("/zarr.json", new TextEncoder().encode("{}"));
+      await store.set("/c/0", Uint8Array.of(2));
+      assert.deepEqual([...((await store.get("/c/0")) ?? [])], [2], "a read sees the held write");
+      assert.deepEqual([...readFileSync(join(dir, "c", "0"))], [0], "nothing written yet");
+      assert.equal(existsSync(join(dir, "zarr.json")), false);
+      return "done";
+    });
+    assert.equal(result, "done");
+    assert.deepEqual([...readFileSync(join(dir, "c", "0"))], [2]);
+    assert.equal(readFileSync(join(dir, "zarr.json"), "utf8"), "{}");
+    assert.deepEqual(
+      listAll(dir).filter((n) => n.includes("tmp")),
+      [],
+    );
+  });
+
+  it("writes nothing of a buffered batch that fails", async () => {
+    const store = new FsStore(dir);
+    await store.set("/c/0", Uint8Array.of(0));
+    await assert.rejects(
+      store.buffered(async () => {
+        await store.set("/c/0", Uint8Array.of(1));
+        throw new Error("bad write");
+      }),
+      /bad write/,
+    );
+    assert.deepEqual([...readFileSync(join(dir, "c", "0"))], [0]);
+    assert.deepEqual([...((await store.get("/c/0")) ?? [])], [0]);
+  });
+
   it("returns arrays owning their whole buffer (zarrita encodes chunks from .buffer)", async () => {
     const store = new FsStore(dir);
     await store.set("/small", Uint8Array.of(1, 2, 3));

@@ -34,19 +34,18 @@ describe("dataset node log", () => {
   });
 
   it("publishes in sequence order, applies in sequence order after, and applied() waits for every apply", async () => {
-    const log = new NodeLog(dir, OPTIONS);
     const events: string[] = [];
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
+      apply: async (records) => {
+        for (const r of records) {
+          await new Promise((resolve) => setTimeout(resolve, (r.sequence * 7) % 5));
+          events.push(`apply ${r.sequence}`);
+        }
+      },
+    });
     log.follow((r) => events.push(`publish ${r.sequence}`));
-    await Promise.all(
-      Array.from({ length: 20 }, () =>
-        log.append(() => Buffer.from("x"), {
-          apply: async (r) => {
-            await new Promise((resolve) => setTimeout(resolve, (r.sequence * 7) % 5));
-            events.push(`apply ${r.sequence}`);
-          },
-        }),
-      ),
-    );
+    await Promise.all(Array.from({ length: 20 }, () => log.append(() => Buffer.from("x"))));
     await log.applied();
     const publishes = events.filter((e) => e.startsWith("publish"));
     const applies = events.filter((e) => e.startsWith("apply"));
@@ -62,13 +61,95 @@ describe("dataset node log", () => {
     await log.close();
   });
 
+  it("applies what is published within applyDelayMs as one batch, and applied() applies at once", async () => {
+    const batches: number[][] = [];
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
+      applyDelayMs: 60_000,
+      apply: async (records) => {
+        batches.push(records.map((r) => r.sequence));
+      },
+    });
+    for (let i = 0; i < 5; i++) await log.append(() => Buffer.from("x"));
+    // Transient and end records are published but never applied.
+    await log.append(() => Buffer.from("t"), { transient: true });
+    assert.deepEqual(batches, [], "waits for the delay (a minute here)");
+    await log.applied();
+    assert.deepEqual(batches, [[1, 2, 3, 4, 5]]);
+    await log.append(() => Buffer.from("x"));
+    await log.append(() => new Uint8Array(0), { end: true });
+    await log.applied();
+    assert.deepEqual(batches, [[1, 2, 3, 4, 5], [7]]);
+    await log.close();
+  });
+
+  it("batches what is published while a batch is being applied", async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
+      apply: async (records) => {
+        batches.push(records.map((r) => r.sequence));
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await log.append(() => Buffer.from("x"));
+    await Promise.all(Array.from({ length: 9 }, () => log.append(() => Buffer.from("y"))));
+    const applied = log.applied();
+    release();
+    await applied;
+    assert.deepEqual(batches, [[1], [2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+    await log.close();
+  });
+
+  it("room() holds writers while more than maxUnappliedBytes waits to be applied", async () => {
+    let release: () => void = () => {};
+    let applies = 0;
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
+      maxUnappliedBytes: 100,
+      apply: async () => {
+        if (applies++ === 0) await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await log.append(() => Buffer.alloc(10)); // being applied (held)
+    for (let i = 0; i < 11; i++) await log.append(() => Buffer.alloc(10)); // 120 bytes wait
+    let roomy = false;
+    const room = log.room().then(() => {
+      roomy = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(roomy, false, "120 bytes wait, over the 100 allowed");
+    release();
+    await room;
+    assert.equal(roomy, true);
+    await log.close();
+  });
+
+  it("applied() resolves under a steady stream of writes (it waits for what was published when called)", async () => {
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
+      apply: () => new Promise((resolve) => setTimeout(resolve, 2)),
+    });
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await log.append(() => Buffer.from("w"));
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await log.applied();
+    writing = false;
+    await writer;
+    await log.close();
+  });
+
   it("reports a failed apply through applied() and refuses further appends", async () => {
-    const log = new NodeLog(dir, OPTIONS);
-    await log.append(() => Buffer.from("x"), {
+    const log = new NodeLog(dir, {
+      ...OPTIONS,
       apply: async () => {
         throw new Error("disk gone");
       },
     });
+    await log.append(() => Buffer.from("x"));
     await assert.rejects(log.applied(), /disk gone/);
     await assert.rejects(
       log.append(() => Buffer.from("y")),

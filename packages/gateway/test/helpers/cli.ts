@@ -56,22 +56,18 @@ export function runBeamgate(args: readonly string[], env: Record<string, string>
 }
 
 /**
- * `beamgate serve` on a free port with its data in `dir`, no simulated IOC or demo, silent: for
- * tests that kill and restart it. Resolves with its URL once it listens.
+ * `beamgate serve` on a free port with its data in `dir`, no simulated IOC or demo, silent (and
+ * `env` added to its environment): for tests that kill and restart it. Resolves with its URL once
+ * it listens.
  */
-export async function serveOnDataDir(dir: string): Promise<{ url: string; run: Run }> {
-  const run = runBeamgate([
-    "serve",
-    "--port",
-    "0",
-    "--data-dir",
-    dir,
-    "--sim-ioc",
-    "off",
-    "--no-demo",
-    "--log-level",
-    "silent",
-  ]);
+export async function serveOnDataDir(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; run: Run }> {
+  const run = runBeamgate(
+    ["serve", "--port", "0", "--data-dir", dir, "--sim-ioc", "off", "--no-demo", "--log-level", "silent"],
+    env,
+  );
   await run.until(/listening on http:\/\/\S+/, 15_000);
   const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1] as string;
   return { url, run };

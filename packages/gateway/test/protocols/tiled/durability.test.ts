@@ -41,6 +41,20 @@ async function snapshot(gw: Gw): Promise<Json> {
   return out;
 }
 
+/** The directory of the node with key `key` in a data directory. */
+function nodeDir(dataDir: string, key: string): string {
+  const nodes = join(dataDir, "datasets", "nodes");
+  const id = readdirSync(nodes).find((n) => {
+    try {
+      return JSON.parse(readFileSync(join(nodes, n, "node.json"), "utf8")).key === key;
+    } catch {
+      return false; // the root has no node.json
+    }
+  });
+  assert.ok(id, `the directory of ${key}`);
+  return join(nodes, id);
+}
+
 describe("Tiled datasets across a restart", () => {
   let dataDir: string;
   before(() => {
@@ -165,6 +179,37 @@ describe("Tiled datasets across a restart", () => {
     }
   });
 
+  it("applies writes late in one batch (applyDelayMs): reads see them at once, files once applied", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "beamgate-tiled-late-"));
+    try {
+      const gw = await startTestGateway({ dataDir: dir, datasets: { applyDelayMs: 60_000 } });
+      try {
+        const http = new TiledHttp(gw.url);
+        await http.createArray("", "w", { shape: [0], chunks: [[0]] });
+        for (let k = 0; k < 5; k++) {
+          const patch = `/array/full/w?offset=${k * 2}&shape=2&extend=true`;
+          assert.equal((await http.write("PATCH", patch, i64(k, k))).status, 200);
+        }
+        const node = nodeDir(dir, "w");
+        const zarrJson = () => JSON.parse(readFileSync(join(node, "zarr", "zarr.json"), "utf8"));
+        assert.deepEqual(zarrJson().shape, [0], "nothing applied to the files yet (a minute's delay)");
+        // A read applies what waits first.
+        assert.deepEqual(await http.readInts("w"), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+        assert.deepEqual(zarrJson().shape, [10]);
+        assert.equal(readFileSync(join(node, "applied"), "utf8"), "5");
+        assert.equal((await http.write("PATCH", "/array/full/w?offset=10&shape=1&extend=true", i64(5))).status, 200);
+        assert.deepEqual(zarrJson().shape, [10]);
+      } finally {
+        await gw.close();
+      }
+      // Closing applies what waited.
+      const zarr = JSON.parse(readFileSync(join(nodeDir(dir, "w"), "zarr", "zarr.json"), "utf8"));
+      assert.deepEqual(zarr.shape, [11]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("applies again, at the next start, a logged write whose data did not reach the array (a crash)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "beamgate-tiled-crash-"));
     try {
@@ -178,26 +223,18 @@ describe("Tiled datasets across a restart", () => {
         await gw.close();
       }
       // As if the gateway died after logging the PATCH but before its chunk and note landed.
-      const nodes = join(dir, "datasets", "nodes");
-      const id = readdirSync(nodes).find((n) => {
-        try {
-          return JSON.parse(readFileSync(join(nodes, n, "node.json"), "utf8")).key === "w";
-        } catch {
-          return false;
-        }
-      });
-      assert.ok(id, "the node's directory");
-      const chunk = join(nodes, id, "zarr", "c", "0");
+      const node = nodeDir(dir, "w");
+      const chunk = join(node, "zarr", "c", "0");
       assert.deepEqual(readFileSync(chunk), i64(100, 200, 300), "the chunk layout this test relies on");
       writeFileSync(chunk, i64(1, 2, 3));
-      assert.equal(readFileSync(join(nodes, id, "applied"), "utf8"), "2");
-      writeFileSync(join(nodes, id, "applied"), "1");
+      assert.equal(readFileSync(join(node, "applied"), "utf8"), "2");
+      writeFileSync(join(node, "applied"), "1");
 
       gw = await startTestGateway({ dataDir: dir });
       try {
         const http = new TiledHttp(gw.url);
         assert.deepEqual(await http.readInts("w"), [100, 200, 300, 4, 5, 6]);
-        assert.equal(readFileSync(join(nodes, id, "applied"), "utf8"), "2");
+        assert.equal(readFileSync(join(node, "applied"), "utf8"), "2");
       } finally {
         await gw.close();
       }
