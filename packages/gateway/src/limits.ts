@@ -140,4 +140,8 @@ export const DEFAULT_DATASETS = {
   applyDelayMs: 50,
   /** Writes to a node wait while more than this is logged but not yet applied to its files. */
   maxUnappliedBytes: 64 * 1024 * 1024,
+  /** A node's replay window: no size limit (its oldest files go while the newer hold this many bytes) ... */
+  retainLogBytes: 0,
+  /** ... and a week (files last written longer ago go). */
+  retainLogMs: 7 * 24 * 3_600_000,
 } as const;

@@ -402,6 +402,14 @@ export const ConfigSchema = z
           DEFAULT_DATASETS.maxUnappliedBytes,
           "Writes to a dataset node wait while more than this many bytes of its logged writes are not yet applied to its files (bounds memory when the disk falls behind).",
         ),
+        retainLogBytes: nonNegativeInt(
+          DEFAULT_DATASETS.retainLogBytes,
+          "Replay window of each dataset node by size: its oldest log files are dropped while the newer ones hold at least this many bytes (so it keeps about this much, plus one file), once what they hold is applied to the node's data and fsynced. 0: no size limit. Either limit drops a file; with both 0 everything is kept. A log file holds up to `chunkMaxBytes` or `chunkDurationMs` of writing.",
+        ),
+        retainLogMs: nonNegativeInt(
+          DEFAULT_DATASETS.retainLogMs,
+          "Replay window of each dataset node by age: its log files last written longer ago than this many ms are dropped, once what they hold is applied and fsynced (never the file being written). 0: no age limit.",
+        ),
       })
       .strict()
       .prefault({}),

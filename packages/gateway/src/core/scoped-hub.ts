@@ -68,6 +68,16 @@ export class ScopedHub {
     }
   }
 
+  /** Whether the principal may do `action` on one of the gateway's own objects (named as given; not audited). */
+  mayOwn(action: Action, uri: string): boolean {
+    try {
+      this.#access.require(action, uri);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * `require` for the gateway's own objects, which are not hub topics and are named as given
    * (`admin://load-devices`); a refused write is audited, an allowed one is audited as done.

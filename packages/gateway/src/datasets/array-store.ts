@@ -169,6 +169,11 @@ export class ArrayStore {
     return new ArrayStore(store, metadata, resizable);
   }
 
+  /** Makes every file written so far durable (FsStore.sync). */
+  sync(): Promise<void> {
+    return this.#store.sync();
+  }
+
   /** The directory holding the array. */
   get dir(): string {
     return this.#store.root;

@@ -39,6 +39,9 @@ export interface DatasetStoreOptions extends AppendLogOptions {
   readonly applyDelayMs?: number;
   /** Writes wait while more than this is logged but not applied (NodeLog's `maxUnappliedBytes`). */
   readonly maxUnappliedBytes?: number;
+  /** The replay window of each node's log (NodeLog's `Retention`: bytes and ms, 0 no limit; both 0: keep all). */
+  readonly retainLogBytes?: number;
+  readonly retainLogMs?: number;
 }
 
 /** An array node's open state: its data, and its shape once every accepted write is applied. */
@@ -60,6 +63,8 @@ export class DatasetStore {
   readonly #staging: string;
   readonly #options: DatasetStoreOptions;
   readonly #logs = new Map<number, NodeLog>();
+  /** Nodes whose log is being trimmed. */
+  readonly #trimming = new Set<number>();
   readonly #arrays = new Map<number, ArrayState>();
   readonly #tables = new Map<number, TableStore>();
   /** Registered arrays (`management: "external"`): their HDF5 file and dataset, no Zarr. */
@@ -127,6 +132,7 @@ export class DatasetStore {
       log = new NodeLog(join(this.catalog.dir(node), "log"), {
         ...this.#options,
         apply: node.structure_family === "container" ? undefined : (records) => this.#apply(node, records),
+        onSettled: () => void this.#trim(node),
       });
       this.#logs.set(node.id, log);
     }
@@ -623,6 +629,26 @@ export class DatasetStore {
   /** Notes how far the data is (not synced: a stale note only means more is applied again after a crash). */
   #noteApplied(node: DatasetNode, record: LogRecord): Promise<void> {
     return writeFile(join(this.catalog.dir(node), "applied"), String(record.sequence));
+  }
+
+  /**
+   * Drops the node's oldest log files past retention (NodeLog.trimmable): the data files are made
+   * durable first, so they hold for good what the dropped records held.
+   */
+  async #trim(node: DatasetNode): Promise<void> {
+    const log = this.#logs.get(node.id);
+    const retention = { bytes: this.#options.retainLogBytes ?? 0, ms: this.#options.retainLogMs ?? 0 };
+    if (!log || this.#trimming.has(node.id) || log.trimmable(log.settled, retention) === 0) return;
+    this.#trimming.add(node.id);
+    try {
+      const settled = log.settled;
+      await (this.#arrays.get(node.id)?.store ?? this.#tables.get(node.id))?.sync();
+      if (!this.isDeleted(node)) log.trim(log.trimmable(settled, retention));
+    } catch {
+      // Nothing dropped (or not all): tried again when more is settled.
+    } finally {
+      this.#trimming.delete(node.id);
+    }
   }
 
   /** Opens an array or a table and applies the log's records past the last one noted as applied. */

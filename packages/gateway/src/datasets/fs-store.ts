@@ -2,8 +2,9 @@
  * A zarrita store over one directory, whose files are never torn: every `set` writes a temporary
  * file in the root directory and renames it over the target, so a reader or a crash sees the old
  * bytes or the new, never a mix (rename is atomic on POSIX; every temporary lives in the root, the
- * same file system as its target). Nothing is fsynced here: durability is the caller's, who keeps a
- * write-ahead log and re-applies it after a crash. A crash may leave temporaries behind;
+ * same file system as its target: storage/file-replacer.ts). Nothing is fsynced on the way:
+ * durability is the caller's, who keeps a write-ahead log and re-applies it after a crash, and
+ * calls `sync()` before it drops any of that log. A crash may leave temporaries behind;
  * `removeTemporaries()` clears them and must not run while writes are in flight.
  *
  * `buffered(fn)` holds the writes `fn` makes in memory (its reads see them) and then writes each
@@ -12,23 +13,22 @@
  * Keys are zarrita's absolute paths (`/zarr.json`, `/c/0/1`): empty, `.` and `..` segments, NUL
  * and backslashes are refused, so no key reaches outside the directory (nor names a temporary).
  */
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, unlink } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import type { AbsolutePath, AsyncMutable } from "zarrita";
-
-const TEMPORARY = /^\.tmp-[0-9a-f]+-\d+$/;
+import { FileReplacer, TEMPORARY } from "../storage/file-replacer.js";
 
 export class FsStore implements AsyncMutable {
   readonly #root: string;
   /** Directories known to exist, so a write to an existing chunk row makes no mkdir call. */
   readonly #made = new Set<string>();
-  #counter = 0;
+  readonly #files: FileReplacer;
   /** The writes held by `buffered`, while it runs. */
   #held: Map<AbsolutePath, Uint8Array> | undefined;
-  readonly #tag = Math.floor(Math.random() * 0x100000000).toString(16);
 
   constructor(root: string) {
     this.#root = root;
+    this.#files = new FileReplacer(root);
   }
 
   get root(): string {
@@ -87,14 +87,12 @@ export class FsStore implements AsyncMutable {
       await mkdir(parent, { recursive: true });
       this.#made.add(parent);
     }
-    const temporary = join(this.#root, `.tmp-${this.#tag}-${this.#counter++}`);
-    try {
-      await writeFile(temporary, value);
-      await rename(temporary, path);
-    } catch (e) {
-      await unlink(temporary).catch(() => {});
-      throw e;
-    }
+    await this.#files.replace(path, value);
+  }
+
+  /** Makes every file written so far durable (see FileReplacer.sync). */
+  sync(): Promise<void> {
+    return this.#files.sync();
   }
 
   /** Removes `key`; true if it existed. */

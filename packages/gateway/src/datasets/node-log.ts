@@ -10,8 +10,15 @@
  * published within `applyDelayMs`, or meanwhile the previous batch was applied): readers of the
  * data wait for what is pending, and after a crash the caller re-applies the updates past what it
  * had applied. Writers wait while more than `maxUnappliedBytes` is published but not applied.
+ *
+ * Its oldest files may be dropped (`trimmable`, `trim`) once what they hold is applied and past
+ * the retention limits: replay then starts at `first`. The last sequence dropped is noted durably
+ * first, so the numbering continues from it whatever happens to the files after.
  */
-import { AppendLog, type AppendLogOptions } from "../storage/append-log.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AppendLog, type AppendLogOptions, type LogChunk } from "../storage/append-log.js";
+import { writeFileDurably } from "../storage/atomic-file.js";
 
 /** One update as stored: its sequence, whether it ends the stream, and its bytes (the caller's encoding). */
 export interface LogRecord {
@@ -38,12 +45,29 @@ export interface NodeLogOptions extends AppendLogOptions {
   readonly applyDelayMs?: number;
   /** `room()` waits while more than this many bytes are published but not applied. */
   readonly maxUnappliedBytes?: number;
+  /** Told when more records are settled (see `settled`): the owner may trim the log. Must not throw. */
+  readonly onSettled?: () => void;
 }
 
 const DEFAULT_MAX_UNAPPLIED_BYTES = 64 * 1024 * 1024;
 
+/**
+ * How much of a log to keep for replay (0: no limit): a file goes when the newer ones hold at least
+ * `bytes`, or when it was last written more than `ms` ago; either limit drops it.
+ */
+export interface Retention {
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** The note of the last sequence dropped, in the log's directory. */
+const DROPPED_NOTE = "dropped-through";
+
 /** Told, in order, of each record once durable. Must not throw. */
 export type RecordListener = (record: LogRecord) => void;
+
+/** Told once the log failed (a write or fdatasync did): nothing more will be published. Must not throw. */
+export type LostListener = (error: Error) => void;
 
 class SequenceSpan {
   first = 0;
@@ -58,16 +82,26 @@ class SequenceSpan {
 const HEADER_BYTES = 9;
 
 export class NodeLog {
+  readonly #dir: string;
   readonly #log: AppendLog<SequenceSpan>;
-  readonly #listeners = new Set<RecordListener>();
+  /** The last sequence dropped from the log's files (0: none). */
+  #droppedThrough = 0;
+  readonly #listeners = new Map<RecordListener, LostListener | undefined>();
   /** The last sequence assigned (durable or not), and the last one published. */
   #assigned = 0;
   #published = 0;
   #ended = false;
+  /** The end record, once published. */
+  #endRecord: LogRecord | undefined;
+  /** Why the log stopped, if a write or fdatasync failed. */
+  #lost: Error | undefined;
   #inOrder: Promise<void> = Promise.resolve();
   readonly #apply: Applier | undefined;
   readonly #applyDelayMs: number;
   readonly #maxUnappliedBytes: number;
+  readonly #onSettled: (() => void) | undefined;
+  /** The first sequence of the batch being applied. */
+  #applyingFrom: number | undefined;
   /** Published records waiting to be applied, their bytes, and the last sequence queued or applied. */
   #unapplied: LogRecord[] = [];
   #unappliedBytes = 0;
@@ -79,9 +113,11 @@ export class NodeLog {
 
   /** Opens (creating) the log; every stored record is passed to `onRecord` (to re-apply it). */
   constructor(dir: string, options: NodeLogOptions, onRecord: (record: LogRecord) => void = () => {}) {
+    this.#dir = dir;
     this.#apply = options.apply;
     this.#applyDelayMs = options.applyDelayMs ?? 0;
     this.#maxUnappliedBytes = options.maxUnappliedBytes ?? DEFAULT_MAX_UNAPPLIED_BYTES;
+    this.#onSettled = options.onSettled;
     this.#log = new AppendLog(
       dir,
       options,
@@ -90,10 +126,19 @@ export class NodeLog {
         const record = decode(payload);
         chunk.summary.note(record.sequence);
         this.#assigned = this.#published = record.sequence;
-        if (record.end) this.#ended = true;
+        if (record.end) {
+          this.#ended = true;
+          this.#endRecord = record;
+        }
         onRecord(record);
       },
     );
+    try {
+      this.#droppedThrough = Number(readFileSync(join(dir, DROPPED_NOTE), "utf8")) || 0;
+    } catch {
+      // Nothing dropped yet.
+    }
+    this.#assigned = this.#published = Math.max(this.#published, this.#droppedThrough);
   }
 
   /** The sequence of the last published record (0: none yet). */
@@ -101,9 +146,58 @@ export class NodeLog {
     return this.#published;
   }
 
+  /**
+   * The last sequence through which every record is settled: applied, or published with nothing
+   * to apply (an end, a transient record, a log without an applier).
+   */
+  get settled(): number {
+    if (this.#applyFailed) return Math.min(this.#appliedUpTo, this.#published);
+    const pending = this.#applyingFrom ?? this.#unapplied[0]?.sequence;
+    return pending === undefined ? this.#published : pending - 1;
+  }
+
+  /** The first sequence the log still holds for replay (1 unless older records were dropped). */
+  get first(): number {
+    return this.#droppedThrough + 1;
+  }
+
+  /**
+   * How many of the oldest files may be dropped now: each holds only records applied (through
+   * `appliedThrough`), is not the file being written, and is past a retention limit: the files
+   * after it hold at least `retention.bytes`, or it was last written more than `retention.ms` ago.
+   */
+  trimmable(appliedThrough: number, retention: Retention, now = Date.now()): number {
+    const chunks = this.#log.chunks;
+    let bytesAfter = this.#log.bytes;
+    let n = 0;
+    for (const chunk of chunks.slice(0, -1)) {
+      bytesAfter -= chunk.size;
+      const old = retention.ms > 0 && now - chunk.writtenAt > retention.ms;
+      const covered = retention.bytes > 0 && bytesAfter >= retention.bytes;
+      if (chunk.summary.last > appliedThrough || !(old || covered)) break;
+      n++;
+    }
+    return n;
+  }
+
+  /** Drops the `count` oldest files (see `trimmable`): the last sequence they hold is noted durably first. */
+  trim(count: number): void {
+    const dropped = this.#log.chunks.slice(0, Math.min(count, this.#log.chunks.length - 1));
+    if (dropped.length === 0) return;
+    const through = Math.max(this.#droppedThrough, ...dropped.map((c) => c.summary.last));
+    writeFileDurably(join(this.#dir, DROPPED_NOTE), String(through));
+    this.#droppedThrough = through;
+    this.#log.dropOldest(dropped.length);
+  }
+
   /** Whether the producer ended the stream. */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The end record, once published (the last record). */
+  get endRecord(): LogRecord | undefined {
+    return this.#endRecord;
   }
 
   /**
@@ -123,16 +217,29 @@ export class NodeLog {
       transient: options.transient ?? false,
       bytes: end ? new Uint8Array(0) : encode(sequence),
     };
-    const chunk = this.#log.append(encodeRecord(record));
+    let chunk: LogChunk<SequenceSpan>;
+    try {
+      chunk = this.#log.append(encodeRecord(record));
+    } catch (e) {
+      this.#lose(e as Error);
+      throw e;
+    }
     this.#assigned = sequence;
     chunk.summary.note(sequence);
     if (end) this.#ended = true;
-    await this.#log.flush();
+    try {
+      await this.#log.flush();
+    } catch (e) {
+      this.#lose(e as Error);
+      throw e;
+    }
     // Flushes resolve in append order, so this chain publishes and queues in sequence order.
     const done = this.#inOrder.then(() => {
       this.#published = sequence;
-      for (const listener of this.#listeners) listener(record);
+      if (end) this.#endRecord = record;
+      for (const listener of this.#listeners.keys()) listener(record);
       if (this.#apply && !record.end && !record.transient) this.#queueApply(record);
+      else if (this.#unapplied.length === 0 && this.#applyingFrom === undefined) this.#onSettled?.();
     });
     this.#inOrder = done.catch(() => {});
     await done;
@@ -157,11 +264,16 @@ export class NodeLog {
 
   /**
    * Follows the log: `replayFrom` (when given) gets the published records from that sequence on
-   * (0 or 1: all), synchronously, then `listener` gets each new one. Returns the stop function.
+   * (0 or 1: all), synchronously, then `listener` gets each new one; `onLost` is told if the log
+   * fails (at once if it has). Returns the stop function.
    */
-  follow(listener: RecordListener, replayFrom?: number): () => void {
+  follow(listener: RecordListener, replayFrom?: number, onLost?: LostListener): () => void {
     if (replayFrom !== undefined) for (const r of this.records(Math.max(1, replayFrom))) listener(r);
-    this.#listeners.add(listener);
+    if (this.#lost) {
+      onLost?.(this.#lost);
+      return () => {};
+    }
+    this.#listeners.set(listener, onLost);
     return () => this.#listeners.delete(listener);
   }
 
@@ -184,6 +296,15 @@ export class NodeLog {
     return this.#log.close();
   }
 
+  /** The log failed: what was appended but not flushed is never published; followers are told. */
+  #lose(error: Error): void {
+    if (this.#lost) return;
+    this.#lost = error;
+    const lost = [...this.#listeners.values()];
+    this.#listeners.clear();
+    for (const onLost of lost) onLost?.(error);
+  }
+
   #queueApply(record: LogRecord): void {
     this.#unapplied.push(record);
     this.#unappliedBytes += record.bytes.byteLength;
@@ -204,10 +325,13 @@ export class NodeLog {
       while (this.#unapplied.length > 0 && !this.#applyFailed) {
         const batch = this.#unapplied;
         this.#unapplied = [];
+        this.#applyingFrom = (batch[0] as LogRecord).sequence;
         try {
           await apply(batch);
           this.#appliedUpTo = (batch.at(-1) as LogRecord).sequence;
           for (const r of batch) this.#unappliedBytes -= r.bytes.byteLength;
+          this.#applyingFrom = undefined;
+          this.#onSettled?.();
         } catch (e) {
           // Nothing more is applied (nor taken: see append); a restart re-applies from the log.
           this.#applyFailed ??= e as Error;

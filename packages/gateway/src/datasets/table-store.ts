@@ -9,8 +9,9 @@
  * `PUT table/partition?partition=`, `PATCH table/partition?partition=` to append rows,
  * `GET table/full|partition?column=`). Data crosses this boundary as Arrow IPC files.
  *
- * Every file is replaced whole (temporary file, then rename), so none is ever torn. Nothing is
- * fsynced: the caller keeps a write-ahead log and applies its records again after a crash. Each
+ * Every file is replaced whole (temporary file, then rename: storage/file-replacer.ts), so none is
+ * ever torn. Nothing is fsynced on the way: the caller keeps a write-ahead log, applies its records
+ * again after a crash, and calls `sync()` before it drops any of that log. Each
  * partition file names, in its schema's metadata, the sequence of the last record applied to it,
  * so applying a record again is a no-op: an append (not idempotent by itself) is never doubled.
  * An append does not decode the rows already stored: the file's record batch messages are copied
@@ -21,8 +22,7 @@
  * range. Writes run one at a time, in call order; a read beside a write sees a partition before
  * or after it.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BufferType,
@@ -46,6 +46,7 @@ import {
 // own file writer uses it. The table-store tests read our files with apache-arrow's file and
 // stream readers.
 import { FileBlock, Footer } from "apache-arrow/ipc/metadata/file";
+import { FileReplacer, TEMPORARY } from "../storage/file-replacer.js";
 
 /** Tiled's table structure, as its catalog and client exchange it (its key order). */
 export interface TableStructure {
@@ -73,7 +74,6 @@ const SEQUENCE_KEY = "beamgate:sequence";
 const MAGIC = Uint8Array.from([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]); // "ARROW1"
 /** The stream's end marker, which apache-arrow's file writer puts before the footer. */
 const EOS = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
-const TEMPORARY = /^\.tmp-[0-9a-f]+-\d+$/;
 const STRUCTURE_FILE = "table.json";
 
 type Column = RecordBatch["data"]["children"][number];
@@ -89,11 +89,11 @@ export class TableStore {
   readonly #structure: TableStructure;
   readonly #schema: Schema;
   #tail: Promise<void> = Promise.resolve();
-  #counter = 0;
-  readonly #tag = randomBytes(4).toString("hex");
+  readonly #files: FileReplacer;
 
   private constructor(dir: string, structure: TableStructure, schema: Schema) {
     this.#dir = dir;
+    this.#files = new FileReplacer(dir);
     this.#structure = structure;
     this.#schema = schema;
   }
@@ -313,15 +313,13 @@ export class TableStore {
   }
 
   /** Replaces `name` in the directory whole: a temporary file, then a rename over it. */
-  async #replace(name: string, bytes: Uint8Array): Promise<void> {
-    const temporary = join(this.#dir, `.tmp-${this.#tag}-${this.#counter++}`);
-    try {
-      await writeFile(temporary, bytes);
-      await rename(temporary, join(this.#dir, name));
-    } catch (e) {
-      await unlink(temporary).catch(() => {});
-      throw e;
-    }
+  #replace(name: string, bytes: Uint8Array): Promise<void> {
+    return this.#files.replace(join(this.#dir, name), bytes);
+  }
+
+  /** Makes every file written so far durable (see FileReplacer.sync). */
+  sync(): Promise<void> {
+    return this.#files.sync();
   }
 
   async #removeFiles(which: (name: string) => boolean): Promise<void> {

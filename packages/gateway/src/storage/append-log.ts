@@ -7,7 +7,8 @@
  * reached the disk is then unknown, and only a restart's scan settles it.
  *
  * Each chunk carries a summary of the owner's (`S`), built from what is appended to it and, at
- * open, from what is found in it, so the owner can tell which chunks a read needs.
+ * open, from what is found in it, so the owner can tell which chunks a read needs, and which
+ * old ones it may drop (`dropOldest`).
  */
 import {
   closeSync,
@@ -19,6 +20,8 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -36,6 +39,8 @@ export class LogChunk<S> {
   size = 0;
   synced = 0;
   readonly openedAt = Date.now();
+  /** When it was last written to (ms since the epoch; its file's mtime for a chunk found at open). */
+  writtenAt = this.openedAt;
 
   constructor(
     readonly path: string,
@@ -89,6 +94,7 @@ export class AppendLog<S> {
       }
       for (const payload of payloads) onPayload(payload, chunk);
       chunk.size = chunk.synced = intactBytes;
+      chunk.writtenAt = statSync(chunk.path).mtimeMs;
       this.#chunks.push(chunk);
     }
   }
@@ -121,6 +127,7 @@ export class AppendLog<S> {
       throw e;
     }
     chunk.size += frame.length;
+    chunk.writtenAt = Date.now();
     this.#dirty.add(chunk);
     this.#writes++;
     return chunk;
@@ -138,6 +145,24 @@ export class AppendLog<S> {
   /** The flushed payloads of one chunk, in order. */
   payloads(chunk: LogChunk<S>): Buffer[] {
     return chunk.synced === 0 ? [] : scanFrames(readPrefix(chunk.path, chunk.synced)).payloads;
+  }
+
+  /**
+   * Removes the `count` oldest chunks, never the last one (appends go there) nor one with appends
+   * not yet on disk: their records are gone from the log, for good.
+   */
+  dropOldest(count: number): void {
+    const n = Math.min(count, this.#chunks.length - 1);
+    if (n <= 0) return;
+    const dropped = this.#chunks.slice(0, n);
+    if (dropped.some((c) => this.#dirty.has(c) || c.synced < c.size)) throw new Error("chunks still being written");
+    this.#chunks.splice(0, n);
+    for (const c of dropped) {
+      if (c.fd !== undefined) closeSync(c.fd);
+      c.fd = undefined;
+      unlinkSync(c.path);
+    }
+    syncDirectory(this.#dir);
   }
 
   /** Closes the files once pending appends are on disk. */

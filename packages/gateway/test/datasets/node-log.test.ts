@@ -1,6 +1,6 @@
 /** A dataset node's stream log on a real disk: numbering, order under concurrency, replay, restart, end. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -158,6 +158,34 @@ describe("dataset node log", () => {
     await log.close();
   });
 
+  it("tells its followers once it fails, publishes nothing more, and tells later followers at once", async () => {
+    const logDir = join(dir, "log");
+    const log = new NodeLog(logDir, { chunkDurationMs: 60_000, chunkMaxBytes: 100 });
+    await log.append(() => Buffer.alloc(200));
+    const seen: number[] = [];
+    const lost: string[] = [];
+    log.follow(
+      (r) => seen.push(r.sequence),
+      undefined,
+      (e) => lost.push(e.message),
+    );
+    // Each append starts a new file (past chunkMaxBytes): with the directory gone, it cannot.
+    rmSync(logDir, { recursive: true });
+    writeFileSync(logDir, "a file");
+    await assert.rejects(log.append(() => Buffer.alloc(200)));
+    assert.equal(lost.length, 1);
+    assert.match(lost[0] as string, /ENOTDIR|ENOENT/);
+    assert.deepEqual(seen, []);
+    const late: string[] = [];
+    log.follow(
+      () => {},
+      undefined,
+      (e) => late.push(e.message),
+    );
+    assert.equal(late.length, 1);
+    await log.close();
+  });
+
   it("replays from a sequence then follows live, with nothing missing or repeated", async () => {
     const log = new NodeLog(dir, OPTIONS);
     for (let i = 0; i < 30; i++) await log.append(() => Buffer.from(`r${i}`));
@@ -207,5 +235,53 @@ describe("dataset node log", () => {
       [false, true],
     );
     await again.close();
+  });
+
+  it("drops its oldest files past retention once settled, keeps numbering across a restart, and replays from first", async () => {
+    // About 3 records of 1 KiB per file.
+    const options = { chunkDurationMs: 60_000, chunkMaxBytes: 3500 };
+    const log = new NodeLog(dir, options);
+    for (let i = 0; i < 12; i++) await log.append(() => Buffer.alloc(1024, i));
+    const keep = { bytes: 3000, ms: 0 };
+    assert.equal(log.trimmable(0, keep), 0, "nothing settled through 0");
+    const n = log.trimmable(log.settled, keep);
+    assert.ok(n >= 2, `${n} files may go`);
+    assert.equal(log.trimmable(log.settled, { bytes: 0, ms: 0 }), 0, "no limits: everything kept");
+    log.trim(n);
+    const first = log.first;
+    assert.ok(first > 1 && first <= 10, `first ${first}`);
+    assert.deepEqual(
+      [...log.records(1)].map((r) => r.sequence),
+      Array.from({ length: 13 - first }, (_, i) => first + i),
+    );
+    const stored = readdirSync(dir).filter((f) => f.startsWith("chunk-"));
+    const bytes = stored.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    assert.ok(bytes >= 3000 && stored.length < 4, `the newest 3000 bytes stay (${bytes} in ${stored.length} files)`);
+    await log.close();
+
+    const again = new NodeLog(dir, options);
+    assert.equal(again.first, first);
+    assert.equal(again.current, 12);
+    assert.equal((await again.append(() => Buffer.alloc(1024, 13))).sequence, 13); // in a new file
+    // Age: files last written longer ago than `ms` go too (but never the one being written).
+    const later = Date.now() + 60_000;
+    again.trim(again.trimmable(again.settled, { bytes: 0, ms: 1000 }, later));
+    assert.deepEqual([...again.records(1)].map((r) => r.sequence).at(-1), 13);
+    assert.ok(again.first > first);
+    await again.close();
+  });
+
+  it("keeps what is not applied yet, whatever the retention", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const log = new NodeLog(dir, { chunkDurationMs: 60_000, chunkMaxBytes: 1500, apply: () => gate });
+    for (let i = 0; i < 6; i++) await log.append(() => Buffer.alloc(1024, i));
+    assert.equal(log.settled, 0, "the first batch is being applied");
+    assert.equal(log.trimmable(log.settled, { bytes: 1, ms: 0 }), 0);
+    release();
+    await log.applied();
+    assert.equal(log.settled, 6);
+    assert.ok(log.trimmable(log.settled, { bytes: 1, ms: 0 }) > 0);
+    await log.close();
   });
 });

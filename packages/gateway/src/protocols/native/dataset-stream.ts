@@ -3,16 +3,21 @@
  * schema message, then its updates from `start` and live, each under the subscription's `id` with
  * the node's own sequence numbers, exactly the messages of `/api/v1/stream/single/{path}`. While
  * the connection lags the stream pauses and later resumes from the node's log on disk, so a slow
- * client loses nothing. After the producer's end: `complete`. The subscribe `options`
- * `max_payload_bytes`, `stride` and `columns` shape what is sent (subscription-forms.ts).
+ * client loses nothing (log-follower.ts). After the producer's end or the node's deletion:
+ * `complete`; if the node's log fails: an `error` (BG_ERR_DATASET_STORAGE), and the subscription
+ * ends. The subscribe `options` `max_payload_bytes`, `stride` and `columns` shape what is sent
+ * (subscription-forms.ts).
  */
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
 import type { LogRecord } from "../../datasets/node-log.js";
+import { BeamgateError } from "../../errors.js";
 import { jsonEnvelope, msgpackEnvelope } from "../../protocols/tiled/envelope.js";
 import { schemaOf } from "../../protocols/tiled/forms.js";
+import { LogFollower } from "../../protocols/tiled/log-follower.js";
 import { type StreamOptions, SubscriptionForms } from "../../protocols/tiled/subscription-forms.js";
 import type { Connection } from "../../transport/connection.js";
+import { gapFields } from "./encode.js";
 import type { Envelope, SharedBody } from "./envelope.js";
 import type { MessageId } from "./messages.js";
 
@@ -21,16 +26,12 @@ export class DatasetStream {
   readonly #connection: Connection;
   readonly #envelope: Envelope;
   readonly #idPrefix: Uint8Array;
-  readonly #store: DatasetStore;
-  readonly #node: DatasetNode;
   /** What the subscription's options make of each record. */
   readonly #forms: SubscriptionForms;
   readonly #onEnd: (stream: DatasetStream) => void;
   /** Lets go of the node's read right held for this stream. */
   readonly #release: () => void;
-  #stop: (() => void) | undefined;
-  /** While paused, the next sequence to send on resume. */
-  #pausedAt: number | undefined;
+  readonly #follower: LogFollower;
   #completed = false;
 
   /** Throws BG_ERR_DATASET_INVALID for a node family that does not stream. */
@@ -41,7 +42,12 @@ export class DatasetStream {
     store: DatasetStore,
     node: DatasetNode,
     start: number | undefined,
-    options: { readonly stream: StreamOptions | undefined; readonly apiBase: string },
+    options: {
+      readonly stream: StreamOptions | undefined;
+      readonly apiBase: string;
+      /** Whether the subscriber may read the node at `path` (a container's child events are filtered). */
+      readonly mayRead: (path: string) => boolean;
+    },
     onEnd: (stream: DatasetStream) => void,
     release: () => void,
   ) {
@@ -49,9 +55,7 @@ export class DatasetStream {
     this.#connection = connection;
     this.#envelope = envelope;
     this.#idPrefix = envelope.idPrefix(id);
-    this.#store = store;
-    this.#node = node;
-    this.#forms = new SubscriptionForms(store, node, options.stream, options.apiBase);
+    this.#forms = new SubscriptionForms(store, node, options.stream, options.apiBase, options.mayRead);
     this.#onEnd = onEnd;
     this.#release = release;
     const schema = schemaOf(store, node);
@@ -59,77 +63,60 @@ export class DatasetStream {
       this.#sendShared(
         this.#envelope.name === "json" ? jsonShared(jsonEnvelope(schema)) : msgpackShared(msgpackEnvelope(schema)),
       );
-    const log = store.log(node);
-    const stop = log.follow((record) => this.#onRecord(record), start);
-    // The replay may have reached the producer's end already, completing the stream.
-    if (this.#completed) stop();
-    else this.#stop = stop;
-    if (log.ended && start === undefined && !this.#completed) this.#complete();
+    this.#follower = new LogFollower(store, node, start, {
+      lagging: () => connection.lagging,
+      deliver: (record) => (record.end ? this.#complete() : this.#write(record)),
+      expired: (from, to) => this.#sendShared(envelope.shared(gapFields({ reason: "expired", from, to }))),
+      gone: (reason, error) => {
+        if (reason === "deleted") {
+          this.#complete();
+          return;
+        }
+        const lost = new BeamgateError(
+          "BG_ERR_DATASET_STORAGE",
+          `Live feed lost: ${error?.message ?? "the log failed"}`,
+        );
+        this.#finish({ type: "error", id: this.id, code: lost.code, message: lost.message });
+      },
+    });
   }
 
   /** Whether the stream still follows its node (not completed or closed). */
   get open(): boolean {
-    return !this.#completed && this.#stop !== undefined;
+    return !this.#completed;
   }
 
   get paused(): boolean {
-    return this.#pausedAt !== undefined;
+    return this.#follower.paused;
   }
 
   /** Sends what the paused stream missed, from the node's log, until the connection lags again. */
   resume(): void {
-    const from = this.#pausedAt;
-    if (from === undefined || this.#stop === undefined) return;
-    this.#pausedAt = undefined;
-    // Deleted meanwhile: its log is gone with it, and so is the subscription (this runs on drain,
-    // where nothing may throw).
-    if (this.#store.isDeleted(this.#node)) {
-      this.#complete();
-      return;
-    }
-    try {
-      for (const record of this.#store.log(this.#node).records(from)) {
-        if (this.#connection.lagging) {
-          this.#pausedAt = record.sequence;
-          return;
-        }
-        this.#write(record);
-      }
-    } catch {
-      this.#complete();
-    }
+    this.#follower.resume();
   }
 
   /** Ends the subscription (unsubscribe, connection closed). */
   close(): void {
-    this.#stop?.();
-    this.#stop = undefined;
+    this.#completed = true;
+    this.#follower?.stop();
     this.#release();
   }
 
-  #onRecord(record: LogRecord): void {
-    if (this.#pausedAt !== undefined) return;
-    if (!record.end && this.#connection.lagging) {
-      this.#pausedAt = record.sequence;
-      return;
-    }
-    this.#write(record);
-  }
-
   #write(record: LogRecord): void {
-    if (record.end) {
-      this.#complete();
-      return;
-    }
     const form = this.#forms.form(record, this.#envelope.name === "msgpack" ? "msgpack" : "json");
     if (form === undefined) return; // left out by the subscription's options (stride)
     this.#sendShared(typeof form === "string" ? jsonShared(form) : msgpackShared(form));
   }
 
   #complete(): void {
-    this.#completed = true;
+    this.#finish({ type: "complete", id: this.id });
+  }
+
+  /** Ends the subscription with its last message. */
+  #finish(last: Parameters<Envelope["message"]>[0]): void {
+    if (this.#completed) return;
     this.close();
-    this.#connection.send(this.#envelope.message({ type: "complete", id: this.id }));
+    this.#connection.send(this.#envelope.message(last));
     this.#onEnd(this);
   }
 

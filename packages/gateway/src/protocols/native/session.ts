@@ -178,7 +178,11 @@ export class NativeSession implements Session {
         datasets,
         node,
         message.start,
-        { stream: streamOptions, apiBase: this.#options.apiBase ?? "http://localhost/api/v1" },
+        {
+          stream: streamOptions,
+          apiBase: this.#options.apiBase ?? "http://localhost/api/v1",
+          mayRead: (path) => this.#hub.mayOwn("read", `dataset://${path}`),
+        },
         (ended) => {
           if (this.#streams.get(ended.id) === ended) this.#streams.delete(ended.id);
         },

@@ -3,9 +3,11 @@
  * message first, then, with `start=N`, the records from N on, then the live ones, with nothing
  * between the two (the log is followed and replayed in one synchronous step). Updates go out in
  * the envelope asked for: msgpack as stored (the bytes of the log), JSON decoded once per live
- * record and shared by every JSON subscriber. After the producer's end the connection closes
- * with 1000 "Producer ended stream"; after the node's deletion, once what it published is sent,
- * with 1000 "Node deleted".
+ * record and shared by every JSON subscriber. A client that falls behind is paused and carried
+ * on from the log on disk when it catches up (log-follower.ts). After the producer's end the
+ * connection closes with 1000 "Producer ended stream"; after the node's deletion, once what it
+ * published is sent, with 1000 "Node deleted"; if the node's log fails (the live feed is lost),
+ * with 1012, so Tiled's client reconnects with `start=last+1`.
  */
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
@@ -17,6 +19,7 @@ import { textMessage } from "../../transport/outgoing.js";
 import type { Session } from "../../transport/protocol.js";
 import { jsonEnvelope, msgpackEnvelope } from "./envelope.js";
 import { schemaOf } from "./forms.js";
+import { LogFollower } from "./log-follower.js";
 import type { SchemaMessage } from "./messages.js";
 import { type StreamOptions, SubscriptionForms } from "./subscription-forms.js";
 
@@ -30,7 +33,7 @@ export class TiledStreamSession implements Session {
   readonly #envelope: Envelope;
   readonly #store: DatasetStore;
   readonly #node: DatasetNode;
-  #stop: (() => void) | undefined;
+  #follower: LogFollower | undefined;
   #release: (() => void) | undefined;
 
   constructor(
@@ -59,17 +62,30 @@ export class TiledStreamSession implements Session {
     }
     this.#sendMessage(schema);
     this.#release = access.hold(datasetUri(node.path), (e) => this.#end(e));
-    const log = store.log(node);
-    const forms = new SubscriptionForms(store, node, options.stream, options.apiBase ?? "http://localhost/api/v1");
-    this.#stop = log.follow((record) => this.#send(record, forms), options.start);
-    // Ended (the end marker published) before this client came, with the marker not in its replay
-    // (no start, or a start past it: a client resuming at last+1): nothing more will come. An end
-    // marker still in flight comes to the listener like any record.
-    const current = log.current;
-    const endPublished = log.ended && current > 0 && [...log.records(current)].some((r) => r.end);
-    if (endPublished && (options.start === undefined || options.start > current)) {
-      this.#connection.end(1000, "Producer ended stream");
-    }
+    const forms = new SubscriptionForms(
+      store,
+      node,
+      options.stream,
+      options.apiBase ?? "http://localhost/api/v1",
+      // A container's child events go only to who may read the child, checked at each send.
+      (path) => access.may("read", datasetUri(path)),
+    );
+    connection.onDrain = () => this.#follower?.resume();
+    this.#follower = new LogFollower(store, node, options.start, {
+      lagging: () => connection.lagging,
+      deliver: (record) => {
+        if (record.end) {
+          // The end record of a deleted node is the deletion's (see DatasetStore.delete).
+          this.#connection.end(1000, this.#store.isDeleted(this.#node) ? "Node deleted" : "Producer ended stream");
+        } else this.#send(forms, record);
+      },
+      // Tiled has no message for it: the first sequence sent after `start` says what is gone.
+      expired: () => {},
+      gone: (reason, error) => {
+        if (reason === "deleted") this.#connection.end(1000, "Node deleted");
+        else this.#connection.end(1012, `Live feed lost: ${error?.message ?? "the node's log failed"}`);
+      },
+    });
   }
 
   onMessage(): void {
@@ -81,18 +97,12 @@ export class TiledStreamSession implements Session {
   }
 
   onClose(): void {
-    this.#stop?.();
+    this.#follower?.stop();
     this.#release?.();
-    this.#stop = this.#release = undefined;
+    this.#follower = this.#release = undefined;
   }
 
-  #send(record: LogRecord, forms: SubscriptionForms): void {
-    if (record.end) {
-      this.#stop?.();
-      // The end record of a deleted node is the deletion's (see DatasetStore.delete).
-      this.#connection.end(1000, this.#store.isDeleted(this.#node) ? "Node deleted" : "Producer ended stream");
-      return;
-    }
+  #send(forms: SubscriptionForms, record: LogRecord): void {
     let form: Uint8Array | string | undefined;
     try {
       form = forms.form(record, this.#envelope);
@@ -121,7 +131,7 @@ export class TiledStreamSession implements Session {
   }
 
   #end(error: BeamgateError): void {
-    this.#stop?.();
+    this.#follower?.stop();
     this.#connection.close(error);
   }
 }

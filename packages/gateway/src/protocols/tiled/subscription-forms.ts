@@ -13,8 +13,12 @@
  *
  * Every derived form is built once per record (and column set or base URL) and shared by every
  * subscriber asking for it. No option: the stored record as it is (forms.ts).
+ *
+ * On a container, a subscriber given `mayRead` gets the `container-child-*` updates of the
+ * children it may read only (the child's path asked at each send); what it gets is still the
+ * shared form.
  */
-import { decode } from "@msgpack/msgpack";
+import { decode, decodeMulti } from "@msgpack/msgpack";
 import { tableFromIPC, tableToIPC } from "apache-arrow";
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
@@ -123,6 +127,36 @@ interface Decoded {
 
 const decodedCache = new WeakMap<LogRecord, Decoded>();
 
+/** Per container record, the key of the child it is about (null: none). */
+const childKeyCache = new WeakMap<LogRecord, string | null>();
+
+/**
+ * The `key` field of a container's update, decoded entry by entry up to it: a child's metadata,
+ * which comes after, is never decoded. A map's header is 0x80-0x8f (fixmap) or 0xde (map 16, a
+ * 2-byte count); its entries that follow are msgpack values in turn: name, value, name, value...
+ */
+function childKey(record: LogRecord): string | null {
+  let key = childKeyCache.get(record);
+  if (key === undefined) {
+    key = null;
+    const bytes = record.bytes;
+    const header = ((bytes[0] ?? 0) & 0xf0) === 0x80 ? 1 : bytes[0] === 0xde ? 3 : 0;
+    if (header > 0) {
+      let name: unknown;
+      let i = 0;
+      for (const item of decodeMulti(bytes.subarray(header))) {
+        if (i++ % 2 === 0) name = item;
+        else if (name === "key") {
+          if (typeof item === "string") key = item;
+          break;
+        }
+      }
+    }
+    childKeyCache.set(record, key);
+  }
+  return key;
+}
+
 function decoded(record: LogRecord): Decoded {
   let d = decodedCache.get(record);
   if (d === undefined) {
@@ -146,6 +180,8 @@ const columnsCache = new WeakMap<LogRecord, Map<string, { message: TableDataMess
 /**
  * What one subscription sends of each record, under its options. `apiBase` is
  * `http(s)://host/api/v1` as the subscriber reached the gateway (for an `array-ref`'s `uri`).
+ * `mayRead` (a container's subscriber): whether it may read the node at a path; the updates of
+ * children it may not read are left out.
  */
 export class SubscriptionForms {
   readonly #store: DatasetStore;
@@ -153,21 +189,32 @@ export class SubscriptionForms {
   readonly #options: StreamOptions | undefined;
   readonly #apiBase: string;
   readonly #dataType: DataType | undefined;
+  readonly #mayRead: ((path: string) => boolean) | undefined;
 
-  constructor(store: DatasetStore, node: DatasetNode, options: StreamOptions | undefined, apiBase: string) {
+  constructor(
+    store: DatasetStore,
+    node: DatasetNode,
+    options: StreamOptions | undefined,
+    apiBase: string,
+    mayRead?: (path: string) => boolean,
+  ) {
     this.#store = store;
     this.#node = node;
     this.#options = options;
     this.#apiBase = apiBase;
     this.#dataType = dataTypeOf(store, node);
+    // Only a container's updates are about other nodes (its children).
+    this.#mayRead = node.structure_family === "container" ? mayRead : undefined;
   }
 
   /**
    * The record as this subscriber gets it in `envelope` (msgpack bytes or JSON text), or
-   * undefined when its options leave it out. Not for the end record. Throws if a JSON form
-   * cannot be made.
+   * undefined when its options or its read rights leave it out. Not for the end record. Throws
+   * if a JSON form cannot be made.
    */
   form(record: LogRecord, envelope: "json" | "msgpack"): Uint8Array | string | undefined {
+    // Asked at every send, not once: a rules change may grant or withdraw a child mid-stream.
+    if (this.#mayRead !== undefined && !this.#childReadable(record, this.#mayRead)) return undefined;
     const o = this.#options;
     const json = envelope === "json";
     const plain = () => (json ? recordJson(record, this.#dataType) : record.bytes);
@@ -188,6 +235,13 @@ export class SubscriptionForms {
       return this.#columns(record, d, o.columns, envelope);
     }
     return plain();
+  }
+
+  /** Whether the child a container's record is about (if any) may be read; the root's children's paths are their keys. */
+  #childReadable(record: LogRecord, mayRead: (path: string) => boolean): boolean {
+    const key = childKey(record);
+    if (key === null) return true;
+    return mayRead(this.#node.path === "" ? key : `${this.#node.path}/${key}`);
   }
 
   #ref(record: LogRecord, d: Decoded, envelope: "json" | "msgpack"): Uint8Array | string {

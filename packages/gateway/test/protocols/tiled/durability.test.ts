@@ -5,13 +5,13 @@
  * the node's log. specs/tiled-streaming.md.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestGateway } from "../../helpers/gateway.js";
 import { closedWithin } from "../../helpers/upgrade-refusal.js";
-import { arrayBody, i64, type Json, TiledHttp, TiledStream } from "./tiled-client.js";
+import { arrayBody, i64, type Json, nodeDir, TiledHttp, TiledStream } from "./tiled-client.js";
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
 
@@ -39,20 +39,6 @@ async function snapshot(gw: Gw): Promise<Json> {
     await j.close();
   }
   return out;
-}
-
-/** The directory of the node with key `key` in a data directory. */
-function nodeDir(dataDir: string, key: string): string {
-  const nodes = join(dataDir, "datasets", "nodes");
-  const id = readdirSync(nodes).find((n) => {
-    try {
-      return JSON.parse(readFileSync(join(nodes, n, "node.json"), "utf8")).key === key;
-    } catch {
-      return false; // the root has no node.json
-    }
-  });
-  assert.ok(id, `the directory of ${key}`);
-  return join(nodes, id);
 }
 
 describe("Tiled datasets across a restart", () => {

@@ -5,6 +5,8 @@
  * text, or the msgpack bytes and their decoding) so tests can check key order and bytes.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { decode } from "@msgpack/msgpack";
 import WebSocket from "ws";
 
@@ -263,3 +265,17 @@ export const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The directory of the node with key `key` in a gateway's data directory. */
+export function nodeDir(dataDir: string, key: string): string {
+  const nodes = join(dataDir, "datasets", "nodes");
+  const id = readdirSync(nodes).find((n) => {
+    try {
+      return JSON.parse(readFileSync(join(nodes, n, "node.json"), "utf8")).key === key;
+    } catch {
+      return false; // the root has no node.json
+    }
+  });
+  assert.ok(id, `the directory of ${key}`);
+  return join(nodes, id);
+}
