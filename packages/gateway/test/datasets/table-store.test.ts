@@ -34,13 +34,8 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import { Footer } from "apache-arrow/ipc/metadata/file";
-import {
-  arrowSchemaUri,
-  MAX_BATCHES,
-  MAX_PARTITIONS,
-  TableStore,
-  type TableStructure,
-} from "../../src/datasets/table-store.js";
+import { arrowSchemaUri } from "../../src/datasets/arrow-schema.js";
+import { MAX_BATCHES, MAX_PARTITIONS, TableStore, type TableStructure } from "../../src/datasets/table-store.js";
 
 const SCHEMA = new Schema(
   [new Field("x", new Float64(), true), new Field("n", new Int64(), true), new Field("s", new Utf8(), true)],

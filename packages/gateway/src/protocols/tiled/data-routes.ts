@@ -1,6 +1,6 @@
+import { ARROW_FILE_MIMETYPE } from "../../datasets/arrow-schema.js";
 import type { DatasetNode } from "../../datasets/catalog.js";
 import { isObject } from "../../datasets/metadata-patch.js";
-import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
 import { BeamgateError } from "../../errors.js";
 import { sendJson } from "../../transport/http-server.js";
 import { readJsonBody } from "../../transport/json-body.js";

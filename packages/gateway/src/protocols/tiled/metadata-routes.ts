@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
+import { ARROW_FILE_MIMETYPE } from "../../datasets/arrow-schema.js";
 import { type DatasetNode, type Spec, STRUCTURE_FAMILIES } from "../../datasets/catalog.js";
 import { HDF5_MIMETYPE } from "../../datasets/hdf5-source.js";
 import {
@@ -17,7 +18,6 @@ import {
   PatchError,
   parseJsonPatch,
 } from "../../datasets/metadata-patch.js";
-import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
 import { BeamgateError } from "../../errors.js";
 import type { Access } from "../../security/access.js";
 import { sendJson } from "../../transport/http-server.js";

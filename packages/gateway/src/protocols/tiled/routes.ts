@@ -7,7 +7,7 @@
  * the array without `extend`, 400 bad input).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ARROW_FILE_MIMETYPE } from "../../datasets/table-store.js";
+import { ARROW_FILE_MIMETYPE } from "../../datasets/arrow-schema.js";
 import { asBeamgateError, BeamgateError } from "../../errors.js";
 import type { Access } from "../../security/access.js";
 import { type Route, sendError, sendJson } from "../../transport/http-server.js";
