@@ -204,19 +204,27 @@ export class ArrayStore {
 
   /**
    * Applies the writes in order as one batch: each chunk they touch is read and written once, and
-   * `zarr.json` once (see `FsStore.buffered`). A write that fails (RangeError) fails the batch,
-   * and then nothing is written.
+   * `zarr.json` once (see `FsStore.buffered`). A write that fails (RangeError) fails the batch:
+   * the shape stays as it was, and what the batch still held is not written.
    */
   applyAll(writes: readonly ArrayWrite[]): Promise<void> {
-    return this.#exclusive(() =>
-      this.#store.buffered(async () => {
-        for (const w of writes) {
-          if (w.block) await this.#writeBlock(w.block, w.bytes);
-          else if (w.offset) await this.#patch(w.offset, w.shape, w.bytes, true);
-          else await this.#writeFull(w.bytes);
-        }
-      }),
-    );
+    return this.#exclusive(async () => {
+      const before = { metadata: this.#metadata, array: this.#array };
+      try {
+        await this.#store.buffered(async () => {
+          for (const w of writes) {
+            if (w.block) await this.#writeBlock(w.block, w.bytes);
+            else if (w.offset) await this.#patch(w.offset, w.shape, w.bytes, true);
+            else await this.#writeFull(w.bytes);
+          }
+        });
+      } catch (e) {
+        // zarr.json is written last: the shape on disk is still the old one.
+        this.#metadata = before.metadata;
+        this.#array = before.array;
+        throw e;
+      }
+    });
   }
 
   /**

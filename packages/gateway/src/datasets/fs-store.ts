@@ -18,13 +18,19 @@ import { dirname, join, sep } from "node:path";
 import type { AbsolutePath, AsyncMutable } from "zarrita";
 import { FileReplacer, TEMPORARY } from "../storage/file-replacer.js";
 
+/** `buffered` writes out what it holds past this many bytes. */
+const HELD_MAX_BYTES = 64 * 1024 * 1024;
+/** Files written at once (each a write and a rename on the thread pool). */
+const WRITES_AT_ONCE = 16;
+
 export class FsStore implements AsyncMutable {
   readonly #root: string;
   /** Directories known to exist, so a write to an existing chunk row makes no mkdir call. */
   readonly #made = new Set<string>();
   readonly #files: FileReplacer;
-  /** The writes held by `buffered`, while it runs. */
+  /** The writes held by `buffered`, while it runs, and their bytes. */
   #held: Map<AbsolutePath, Uint8Array> | undefined;
+  #heldBytes = 0;
 
   constructor(root: string) {
     this.#root = root;
@@ -55,29 +61,47 @@ export class FsStore implements AsyncMutable {
   /** Replaces `key` whole: temporary file, then rename over the target (held, in `buffered`). */
   async set(key: AbsolutePath, value: Uint8Array): Promise<void> {
     this.#path(key);
-    if (this.#held) this.#held.set(key, value);
-    else await this.#write(key, value);
+    if (!this.#held) {
+      await this.#write(key, value);
+      return;
+    }
+    this.#heldBytes += value.byteLength - (this.#held.get(key)?.byteLength ?? 0);
+    this.#held.set(key, value);
+    if (this.#heldBytes > HELD_MAX_BYTES) await this.#writeHeld();
   }
 
   /**
    * Runs `fn` with every `set` held in memory, then writes each key it set once (`zarr.json` last,
-   * so the shape never runs ahead of the chunks). If `fn` fails nothing is written.
+   * so the shape never runs ahead of the chunks). Past HELD_MAX_BYTES the chunks held so far are
+   * written at once, so memory stays bounded. If `fn` fails, what is still held is not written
+   * (the caller's log applies the whole batch again after a restart).
    */
   async buffered<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#held) throw new Error("buffered writes do not nest");
-    const held = new Map<AbsolutePath, Uint8Array>();
-    this.#held = held;
-    let result: T;
+    this.#held = new Map();
+    this.#heldBytes = 0;
     try {
-      result = await fn();
+      const result = await fn();
+      await this.#writeHeld();
+      const metadata = this.#held.get("/zarr.json");
+      if (metadata) await this.#write("/zarr.json", metadata);
+      return result;
     } finally {
       this.#held = undefined;
     }
-    const metadata = held.get("/zarr.json");
-    held.delete("/zarr.json");
-    await Promise.all([...held].map(([key, value]) => this.#write(key, value)));
-    if (metadata) await this.#write("/zarr.json", metadata);
-    return result;
+  }
+
+  /** Writes the chunks held (not `zarr.json`), a few files at a time. */
+  async #writeHeld(): Promise<void> {
+    const held = this.#held as Map<AbsolutePath, Uint8Array>;
+    const chunks = [...held].filter(([key]) => key !== "/zarr.json");
+    for (const [key, value] of chunks) {
+      held.delete(key);
+      this.#heldBytes -= value.byteLength;
+    }
+    for (let i = 0; i < chunks.length; i += WRITES_AT_ONCE) {
+      await Promise.all(chunks.slice(i, i + WRITES_AT_ONCE).map(([key, value]) => this.#write(key, value)));
+    }
   }
 
   async #write(key: AbsolutePath, value: Uint8Array): Promise<void> {

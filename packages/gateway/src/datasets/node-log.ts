@@ -63,6 +63,12 @@ export interface Retention {
 /** The note of the last sequence dropped, in the log's directory. */
 const DROPPED_NOTE = "dropped-through";
 
+/** Where a record is in the log: its file, and where its frame starts in it. */
+export interface LogPlace {
+  readonly chunk: LogChunk<SequenceSpan>;
+  readonly offset: number;
+}
+
 /** Told, in order, of each record once durable. Must not throw. */
 export type RecordListener = (record: LogRecord) => void;
 
@@ -139,6 +145,9 @@ export class NodeLog {
       // Nothing dropped yet.
     }
     this.#assigned = this.#published = Math.max(this.#published, this.#droppedThrough);
+    // Files a crash left between the note and their removal.
+    const stale = this.#log.chunks.findIndex((c) => c.summary.last > this.#droppedThrough);
+    this.#log.dropOldest(stale === -1 ? this.#log.chunks.length - 1 : stale);
   }
 
   /** The sequence of the last published record (0: none yet). */
@@ -208,7 +217,8 @@ export class NodeLog {
    */
   async append(encode: (sequence: number) => Uint8Array, options: AppendOptions = {}): Promise<LogRecord> {
     if (this.#ended) throw new Error("the stream has ended");
-    if (this.#applyFailed) throw this.#applyFailed;
+    // The end is still taken (followers are told), though the data is behind.
+    if (this.#applyFailed && !options.end) throw this.#applyFailed;
     const sequence = this.#assigned + 1;
     const end = options.end ?? false;
     const record: LogRecord = {
@@ -233,6 +243,8 @@ export class NodeLog {
       this.#lose(e as Error);
       throw e;
     }
+    // Lost meanwhile (another append's failure): nothing more is published.
+    if (this.#lost) throw this.#lost;
     // Flushes resolve in append order, so this chain publishes and queues in sequence order.
     const done = this.#inOrder.then(() => {
       this.#published = sequence;
@@ -277,13 +289,28 @@ export class NodeLog {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The published records from `from` on, in order. */
+  /** The published records from `from` (or the first one kept) on, in order. */
   *records(from: number): Generator<LogRecord> {
-    for (const chunk of this.#log.chunks) {
-      if (chunk.summary.last < from) continue;
-      for (const payload of this.#log.payloads(chunk)) {
-        const record = decode(payload);
-        if (record.sequence >= from && record.sequence <= this.#published) yield record;
+    for (const { record } of this.placed(from)) yield record;
+  }
+
+  /**
+   * The published records from `from` (or the first one kept) on, each with its place in the log,
+   * read a block at a time; from `place` when given (the place an earlier read gave of a record at
+   * or before `from`), so a reader that stopped goes on without reading again what it had read.
+   */
+  *placed(from: number, place?: LogPlace): Generator<{ record: LogRecord; place: LogPlace }> {
+    const first = Math.max(from, this.first);
+    // A snapshot: files dropped meanwhile are still read if already open (and were applied).
+    const chunks = [...this.#log.chunks];
+    const start = place ? chunks.indexOf(place.chunk) : -1;
+    for (let i = Math.max(start, 0); i < chunks.length; i++) {
+      const chunk = chunks[i] as LogChunk<SequenceSpan>;
+      if (chunk.summary.last < first) continue;
+      for (const frame of this.#log.framesFrom(chunk, i === start ? place?.offset : 0)) {
+        const record = decode(frame.payload);
+        if (record.sequence > this.#published) return;
+        if (record.sequence >= first) yield { record, place: { chunk, offset: frame.offset } };
       }
     }
   }
@@ -314,34 +341,39 @@ export class NodeLog {
     else this.#applyTimer = setTimeout(() => void this.#drain(), this.#applyDelayMs).unref();
   }
 
-  /** Applies what waits, batch after batch until none is left; the batch under way if there is one. */
+  /**
+   * Applies what waits as one batch, and when it is done the next batch (what came meanwhile) at
+   * once; returns the batch under way, so a waiter loops until its own records are applied rather
+   * than until writing stops.
+   */
   #drain(): Promise<void> {
     clearTimeout(this.#applyTimer);
     this.#applyTimer = undefined;
     if (this.#applying) return this.#applying;
     const apply = this.#apply;
-    if (!apply || this.#unapplied.length === 0) return Promise.resolve();
-    this.#applying = (async () => {
-      while (this.#unapplied.length > 0 && !this.#applyFailed) {
-        const batch = this.#unapplied;
-        this.#unapplied = [];
-        this.#applyingFrom = (batch[0] as LogRecord).sequence;
-        try {
-          await apply(batch);
+    if (!apply || this.#unapplied.length === 0 || this.#applyFailed) return Promise.resolve();
+    const batch = this.#unapplied;
+    this.#unapplied = [];
+    this.#applyingFrom = (batch[0] as LogRecord).sequence;
+    this.#applying = apply(batch)
+      .then(
+        () => {
           this.#appliedUpTo = (batch.at(-1) as LogRecord).sequence;
           for (const r of batch) this.#unappliedBytes -= r.bytes.byteLength;
           this.#applyingFrom = undefined;
           this.#onSettled?.();
-        } catch (e) {
+        },
+        (e: Error) => {
           // Nothing more is applied (nor taken: see append); a restart re-applies from the log.
-          this.#applyFailed ??= e as Error;
+          this.#applyFailed ??= e;
           this.#unapplied = [];
           this.#unappliedBytes = 0;
-        }
-      }
-    })().finally(() => {
-      this.#applying = undefined;
-    });
+        },
+      )
+      .finally(() => {
+        this.#applying = undefined;
+        if (this.#unapplied.length > 0) void this.#drain();
+      });
     return this.#applying;
   }
 }

@@ -25,7 +25,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { encodeFrame, scanFrames } from "./frames.js";
+import { encodeFrame, FRAME_HEADER_BYTES, scanFrames } from "./frames.js";
 import { syncDirectory } from "./sync-directory.js";
 
 export interface AppendLogOptions {
@@ -49,6 +49,8 @@ export class LogChunk<S> {
 }
 
 const CHUNK_NAME = /^chunk-(\d{6,})\.log$/;
+/** How much `framesFrom` reads at a time. */
+const READ_BLOCK_BYTES = 1024 * 1024;
 const chunkNumber = (name: string) => Number(CHUNK_NAME.exec(name)?.[1]);
 
 export class AppendLog<S> {
@@ -133,8 +135,13 @@ export class AppendLog<S> {
     return chunk;
   }
 
-  /** Resolves once everything appended so far is on disk (and readable). */
+  /**
+   * Resolves once everything appended so far is on disk (and readable). Once a write or an
+   * fdatasync has failed, every flush fails: a later fdatasync may succeed while the pages of
+   * the failed one are lost, so nothing after the failure is ever reported durable.
+   */
   flush(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
     if (this.#dirty.size === 0 && !this.#syncing) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#waiters.push({ write: this.#writes, resolve, reject });
@@ -145,6 +152,34 @@ export class AppendLog<S> {
   /** The flushed payloads of one chunk, in order. */
   payloads(chunk: LogChunk<S>): Buffer[] {
     return chunk.synced === 0 ? [] : scanFrames(readPrefix(chunk.path, chunk.synced)).payloads;
+  }
+
+  /**
+   * The flushed payloads of one chunk from byte `offset` (where a frame starts) on, each with
+   * the offset of its frame, read about READ_BLOCK_BYTES at a time: a reader that stops early
+   * reads little, and one that goes on from a frame's offset later does not read what it had.
+   */
+  *framesFrom(chunk: LogChunk<S>, offset = 0): Generator<{ payload: Buffer; offset: number }> {
+    if (offset >= chunk.synced) return;
+    const fd = openSync(chunk.path, "r");
+    try {
+      for (let at = offset; at < chunk.synced; ) {
+        let block = readAt(fd, at, Math.min(chunk.synced - at, READ_BLOCK_BYTES));
+        let { payloads, intactBytes } = scanFrames(block);
+        if (payloads.length === 0 && block.length >= FRAME_HEADER_BYTES) {
+          // A frame larger than the block: read it whole.
+          block = readAt(fd, at, Math.min(chunk.synced - at, FRAME_HEADER_BYTES + block.readUInt32LE(0)));
+          ({ payloads, intactBytes } = scanFrames(block));
+        }
+        if (payloads.length === 0) return;
+        for (const payload of payloads) {
+          yield { payload, offset: at + payload.byteOffset - block.byteOffset - FRAME_HEADER_BYTES };
+        }
+        at += intactBytes;
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
@@ -211,8 +246,16 @@ export class AppendLog<S> {
     const done = (error?: Error) => {
       this.#syncing = false;
       if (error) this.#failed ??= error;
+      if (this.#failed) {
+        // Nothing is durable from here on: every waiter fails (see flush).
+        const failed = this.#failed;
+        const waiters = this.#waiters;
+        this.#waiters = [];
+        for (const w of waiters) w.reject(failed);
+        return;
+      }
       chunks.forEach((c, i) => {
-        if (!error) c.synced = Math.max(c.synced, sizes[i] as number);
+        c.synced = Math.max(c.synced, sizes[i] as number);
         // A rolled chunk is finished once on disk.
         if (c !== this.#chunks.at(-1) && !this.#dirty.has(c) && c.fd !== undefined) {
           closeSync(c.fd);
@@ -221,10 +264,7 @@ export class AppendLog<S> {
       });
       const ready = this.#waiters.filter((w) => w.write <= upTo);
       this.#waiters = this.#waiters.filter((w) => w.write > upTo);
-      for (const w of ready) {
-        if (error) w.reject(error);
-        else w.resolve();
-      }
+      for (const w of ready) w.resolve();
       this.#sync();
     };
     let pending = chunks.length;
@@ -242,17 +282,22 @@ export class AppendLog<S> {
   }
 }
 
+/** Bytes read from `fd` at `position` (fewer at the end of the file). */
+function readAt(fd: number, position: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, out, read, length - read, position + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return out.subarray(0, read);
+}
+
 function readPrefix(path: string, length: number): Buffer {
   const fd = openSync(path, "r");
   try {
-    const out = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, out, read, length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return out.subarray(0, read);
+    return readAt(fd, 0, length);
   } finally {
     closeSync(fd);
   }

@@ -4,12 +4,14 @@
  * the target; a reader or a crash sees the old bytes or the new. Nothing is fsynced on the way
  * (the owner keeps a write-ahead log); `sync()` makes every file replaced since the last one
  * durable, with the directories naming it up to the root, before the owner lets go of the log
- * that could rebuild them.
+ * that could rebuild them. The first `sync()` syncs every file under the root: what an earlier
+ * process wrote may not be on disk yet. A failed fsync fails every later `sync()`: a retry may
+ * succeed after the kernel dropped the pages it could not write, and report them durable.
  *
  * Temporaries are named `.tmp-<tag>-<n>`; a crash may leave some behind (`TEMPORARY` matches them).
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink, writeFile } from "node:fs/promises";
+import { open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /** The names of temporary files. */
@@ -21,6 +23,8 @@ export class FileReplacer {
   #counter = 0;
   /** Files replaced since the last `sync()`. */
   #unsynced = new Set<string>();
+  #syncedOnce = false;
+  #failed: Error | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -41,7 +45,8 @@ export class FileReplacer {
 
   /** Makes every file replaced so far durable: its bytes, then the directories naming it, up to the root. */
   async sync(): Promise<void> {
-    const files = [...this.#unsynced];
+    if (this.#failed) throw this.#failed;
+    const files = this.#syncedOnce ? [...this.#unsynced] : await filesUnder(this.#root);
     this.#unsynced = new Set();
     const directories = new Set<string>();
     for (const file of files) {
@@ -51,13 +56,25 @@ export class FileReplacer {
       }
     }
     try {
-      await Promise.all(files.map((f) => fsyncPath(f)));
+      for (let i = 0; i < files.length; i += SYNCS_AT_ONCE) {
+        await Promise.all(files.slice(i, i + SYNCS_AT_ONCE).map((f) => fsyncPath(f)));
+      }
       await Promise.all([...directories].map((d) => fsyncPath(d)));
+      this.#syncedOnce = true;
     } catch (e) {
-      for (const f of files) this.#unsynced.add(f);
+      this.#failed = e as Error;
       throw e;
     }
   }
+}
+
+/** Files fsynced at once. */
+const SYNCS_AT_ONCE = 16;
+
+/** Every file under `root` (temporaries left by a crash aside). */
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && !TEMPORARY.test(e.name)).map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
 async function fsyncPath(path: string): Promise<void> {

@@ -336,6 +336,7 @@ describe("ArrayStore", () => {
       ]),
       RangeError,
     );
+    assert.deepEqual(store.structure.shape, [2], "the shape in memory is the old one too");
     const reopened = await ArrayStore.open(dir);
     assert.deepEqual(reopened.structure.shape, [2]);
     assert.deepEqual(asI64((await reopened.read()).bytes), [1, 2]);

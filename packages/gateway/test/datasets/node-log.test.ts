@@ -129,16 +129,22 @@ describe("dataset node log", () => {
   it("applied() resolves under a steady stream of writes (it waits for what was published when called)", async () => {
     const log = new NodeLog(dir, {
       ...OPTIONS,
-      apply: () => new Promise((resolve) => setTimeout(resolve, 2)),
+      chunkMaxBytes: 1 << 20,
+      apply: () => new Promise((resolve) => setTimeout(resolve, 5)),
     });
     let writing = true;
-    const writer = (async () => {
+    const writer = async () => {
       while (writing) await log.append(() => Buffer.from("w"));
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await log.applied();
+    };
+    const writers = [writer(), writer()];
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const target = log.current;
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("applied() still waits")), 1000));
+    await Promise.race([log.applied(), timeout]);
+    assert.ok(log.settled >= target, "what was published when applied() was called is applied");
+    assert.ok(writing, "the writers never stopped meanwhile");
     writing = false;
-    await writer;
+    await Promise.all(writers);
     await log.close();
   });
 
@@ -283,5 +289,30 @@ describe("dataset node log", () => {
     assert.equal(log.settled, 6);
     assert.ok(log.trimmable(log.settled, { bytes: 1, ms: 0 }) > 0);
     await log.close();
+  });
+
+  it("goes on from a place a read gave, and clears files a crash left past the dropped-through note", async () => {
+    const options = { chunkDurationMs: 60_000, chunkMaxBytes: 3500 };
+    const log = new NodeLog(dir, options);
+    for (let i = 0; i < 9; i++) await log.append(() => Buffer.alloc(1024, i));
+    const all = [...log.placed(1)];
+    const fifth = all[4];
+    assert.ok(fifth);
+    assert.deepEqual(
+      [...log.placed(5, fifth.place)].map((r) => r.record.sequence),
+      [5, 6, 7, 8, 9],
+    );
+    await log.close();
+    // As if a crash came after the note of a trim but before its files were removed.
+    writeFileSync(join(dir, "dropped-through"), "3");
+    const again = new NodeLog(dir, options);
+    assert.equal(again.first, 4);
+    assert.deepEqual(
+      [...again.records(1)].map((r) => r.sequence),
+      [4, 5, 6, 7, 8, 9],
+    );
+    const files = readdirSync(dir).filter((f) => f.startsWith("chunk-"));
+    assert.equal(files.length, 2, `the file of 1..3 is removed (${files.join(", ")})`);
+    await again.close();
   });
 });

@@ -13,7 +13,7 @@
  */
 import type { DatasetNode } from "../../datasets/catalog.js";
 import type { DatasetStore } from "../../datasets/datasets.js";
-import type { LogRecord } from "../../datasets/node-log.js";
+import type { LogPlace, LogRecord, NodeLog } from "../../datasets/node-log.js";
 
 export interface FollowerSink {
   /** Whether the subscriber is behind (its connection lags): delivery pauses until `resume()`. */
@@ -34,8 +34,9 @@ export class LogFollower {
   readonly #node: DatasetNode;
   readonly #sink: FollowerSink;
   #stop: (() => void) | undefined;
-  /** While paused, the next sequence to deliver on resume. */
+  /** While paused, the next sequence to deliver on resume, and its place in the log when known. */
   #pausedAt: number | undefined;
+  #pausedPlace: LogPlace | undefined;
   /** The last sequence delivered. */
   #delivered = 0;
   #done = false;
@@ -48,9 +49,12 @@ export class LogFollower {
     if (start !== undefined && start >= 1 && start < log.first) sink.expired(start, log.first - 1);
     let stop: () => void;
     try {
+      // The replay, read only as far as the subscriber takes it (it may pause at once), then live,
+      // in one synchronous step: nothing is published in between.
+      if (start !== undefined) this.#read(log, Math.max(1, start), undefined);
       stop = log.follow(
         (record) => this.#onRecord(record),
-        start,
+        undefined,
         (error) => this.#gone("lost", error),
       );
     } catch (e) {
@@ -82,17 +86,12 @@ export class LogFollower {
       this.#gone("deleted");
       return;
     }
+    const place = this.#pausedPlace;
+    this.#pausedPlace = undefined;
     try {
       const log = this.#store.log(this.#node);
       if (from < log.first) this.#sink.expired(from, log.first - 1);
-      for (const record of log.records(from)) {
-        if (this.#done) return;
-        if (this.#sink.lagging()) {
-          this.#pausedAt = record.sequence;
-          return;
-        }
-        this.#deliver(record);
-      }
+      this.#read(log, from, place);
     } catch (e) {
       this.#gone("lost", e as Error);
     }
@@ -103,6 +102,19 @@ export class LogFollower {
     this.#done = true;
     this.#stop?.();
     this.#stop = undefined;
+  }
+
+  /** Delivers records from the log, from `from`, until the subscriber lags (pausing there). */
+  #read(log: NodeLog, from: number, place: LogPlace | undefined): void {
+    for (const { record, place: at } of log.placed(from, place)) {
+      if (this.#done) return;
+      if (!record.end && this.#sink.lagging()) {
+        this.#pausedAt = record.sequence;
+        this.#pausedPlace = at;
+        return;
+      }
+      this.#deliver(record);
+    }
   }
 
   #onRecord(record: LogRecord): void {
