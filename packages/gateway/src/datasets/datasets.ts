@@ -2,10 +2,12 @@
  * The dataset store: the catalog, each array's Zarr data, each table's Arrow files, and each
  * node's stream log, under `<dataDir>/datasets`. A write is checked (against an array's logical
  * shape, a table's schema and partitions), appended to the node's log (its write-ahead log) and
- * made durable, then published and answered, and applied to the data after, in sequence order;
- * reads of the data wait for what is pending. Nothing is published that is not stored: the log
- * is the store of record. After a crash, the records past what a node had applied are applied again (array writes are idempotent in order; a table partition names the
- * last record it holds, so an append is not applied twice).
+ * made durable, then published and answered, and applied to the data after, in sequence order
+ * and in batches; reads of the data wait for what is pending. Nothing is published that is not
+ * stored: the log is the store of record. After a crash, the records past what a node had applied
+ * are applied again (array writes are idempotent in order; a table partition names the last
+ * record it holds, so an append is not applied twice). A log's oldest files go past the replay
+ * window, once the data files hold what they held durably.
  *
  * Deleting a node is durable first (the catalog notes it), then told to the parent's followers
  * (`container-child-deleted`), then the stream of each node deleted ends after what it published,
@@ -21,7 +23,8 @@ import type { AppendLogOptions } from "../storage/append-log.js";
 import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
 import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
 import { Catalog, type DatasetNode, type Deletion, type NewNode, type Spec } from "./catalog.js";
-import { type Hdf5Source, hdf5SourceOf, hdf5Structure, isExternalHdf5, loadH5wasm, readHdf5 } from "./hdf5-source.js";
+import { Hdf5Reader } from "./hdf5-reader.js";
+import { type Hdf5Source, hdf5SourceOf, isExternalHdf5 } from "./hdf5-source.js";
 import { type LogRecord, NodeLog } from "./node-log.js";
 import { TableStore, type TableStructure } from "./table-store.js";
 import {
@@ -52,6 +55,12 @@ interface ArrayState {
   readonly chunkShape: readonly number[];
 }
 
+/** A registered array: its file and dataset, and its structure as last read from the file. */
+interface ExternalArray {
+  readonly source: Hdf5Source;
+  structure: ArrayStructure;
+}
+
 /** An open array's state. */
 function arrayState(store: ArrayStore): ArrayState {
   return { store, shape: [...store.structure.shape], chunkShape: store.chunkShape };
@@ -68,7 +77,9 @@ export class DatasetStore {
   readonly #arrays = new Map<number, ArrayState>();
   readonly #tables = new Map<number, TableStore>();
   /** Registered arrays (`management: "external"`): their HDF5 file and dataset, no Zarr. */
-  readonly #external = new Map<number, Hdf5Source>();
+  readonly #external = new Map<number, ExternalArray>();
+  /** Reads the registered HDF5 files, off the event loop. */
+  readonly #hdf5 = new Hdf5Reader();
   /** Producers' ends in flight (DELETE stream/close), by node id. */
   readonly #ending = new Map<number, Promise<void>>();
   /** Deletions in progress (told, streams ended, files removed), awaited by `close`. */
@@ -149,23 +160,18 @@ export class DatasetStore {
    * for a source that is not one `file://` asset, a file that cannot be read, a missing dataset.
    */
   async externalStructure(source: Readonly<Record<string, unknown>>): Promise<ArrayStructure> {
-    await loadH5wasm();
-    return this.#check(() => hdf5Structure(hdf5SourceOf(source)));
+    const checked = this.#check(() => hdf5SourceOf(source));
+    return this.#checked(this.#hdf5.structure(checked));
   }
 
   /**
    * An array node's structure as it will be once every accepted write is applied; a registered
-   * array's as its file has it now (as registered, if the file cannot be read).
+   * array's as its file had it when last read (at registration, at start, at each `data_source`
+   * update).
    */
   arrayStructure(node: DatasetNode): ArrayStructure {
     const external = this.#external.get(node.id);
-    if (external && !this.isDeleted(node)) {
-      try {
-        return hdf5Structure(external);
-      } catch {
-        return node.data_sources[0]?.structure as ArrayStructure;
-      }
-    }
+    if (external && !this.isDeleted(node)) return external.structure;
     const state = this.#array(node);
     const { data_type, dims, resizable } = state.store.structure;
     // Tiled's key order; chunks of the logical shape, not of the shape the data has reached.
@@ -186,13 +192,11 @@ export class DatasetStore {
     // An array or a table is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
     let staged: string | undefined;
     const external = input.structure_family === "array" && isExternalHdf5(input.data_sources[0]);
-    let source: Hdf5Source | undefined;
+    let registered: ExternalArray | undefined;
     if (external) {
       // Registered data: checked now (the file readable, the dataset there); no Zarr array.
-      await loadH5wasm();
-      source = this.#check(() => hdf5SourceOf(input.data_sources[0] as Record<string, unknown>));
-      const checked = source;
-      this.#check(() => hdf5Structure(checked));
+      const source = this.#check(() => hdf5SourceOf(input.data_sources[0] as Record<string, unknown>));
+      registered = { source, structure: await this.#checked(this.#hdf5.structure(source)) };
     } else if (input.structure_family !== "container") {
       staged = join(this.#staging, randomUUID());
       await mkdir(this.#staging, { recursive: true });
@@ -218,7 +222,7 @@ export class DatasetStore {
         message,
       );
     }
-    if (source) this.#external.set(node.id, source);
+    if (registered) this.#external.set(node.id, registered);
     try {
       if (staged && node.structure_family === "array") {
         const dir = join(this.catalog.dir(node), "zarr");
@@ -313,12 +317,12 @@ export class DatasetStore {
     uri: (patch: { offset: number[]; shape: number[] } | null, shape: number[]) => string,
   ): Promise<{ structure: ArrayStructure; message: Uint8Array }> {
     if (this.isDeleted(node)) throw notFound(node);
-    const source = this.#external.get(node.id);
-    if (!source) {
+    const external = this.#external.get(node.id);
+    if (!external) {
       throw new BeamgateError("BG_ERR_DATASET_INVALID", `${node.path} is not a registered (external) array`);
     }
-    await loadH5wasm();
-    const structure = this.#check(() => hdf5Structure(source));
+    const structure = await this.#checked(this.#hdf5.structure(external.source));
+    external.structure = structure;
     const shape = structure.shape;
     if (patch) {
       this.#check(() => {
@@ -405,10 +409,7 @@ export class DatasetStore {
   /** `GET /array/full?slice=`: C-order little-endian bytes and their shape. */
   async read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
     const external = this.#external.get(node.id);
-    if (external && !this.isDeleted(node)) {
-      await loadH5wasm();
-      return this.#check(() => readHdf5(external, slice));
-    }
+    if (external && !this.isDeleted(node)) return this.#checked(this.#hdf5.read(external.source, slice));
     const state = this.#array(node);
     await this.#caughtUp(node);
     return state.store.read(slice).catch((e) => {
@@ -471,6 +472,7 @@ export class DatasetStore {
     const logs = [...this.#logs.values()];
     await Promise.all(logs.map((l) => l.applied().catch(() => {})));
     await Promise.all(logs.map((l) => l.close()));
+    await this.#hdf5.close();
   }
 
   #array(node: DatasetNode): ArrayState {
@@ -503,15 +505,21 @@ export class DatasetStore {
     }
   }
 
+  /** Runs a check: its RangeError (what is wrong with the request) becomes the store's error. */
   #check<T>(check: () => T): T {
     try {
       return check();
     } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
-      throw new BeamgateError(
-        e instanceof ShapeConflict ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID",
-        e.message,
-      );
+      throw storeError(e);
+    }
+  }
+
+  /** `#check` of an asynchronous step. */
+  async #checked<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (e) {
+      throw storeError(e);
     }
   }
 
@@ -655,8 +663,10 @@ export class DatasetStore {
   async #recover(node: DatasetNode): Promise<void> {
     if (node.structure_family === "array" && isExternalHdf5(node.data_sources[0])) {
       // Registered data: nothing to apply; the file is read when asked (and may be gone for now).
-      await loadH5wasm();
-      this.#external.set(node.id, hdf5SourceOf(node.data_sources[0] as Record<string, unknown>));
+      const source = hdf5SourceOf(node.data_sources[0] as Record<string, unknown>);
+      const registered = node.data_sources[0]?.structure as ArrayStructure;
+      const structure = await this.#hdf5.structure(source).catch(() => registered);
+      this.#external.set(node.id, { source, structure });
       return;
     }
     const table = node.structure_family === "table";
@@ -684,11 +694,22 @@ export class DatasetStore {
     }
     if (batch.length > 0) await this.#apply(node, batch);
     if (store) (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
+    // Files past the replay window's age go now, not only once the node is written to again.
+    void this.#trim(node);
   }
 }
 
 /** Recovery re-applies the log in batches of about this many bytes. */
 const RECOVERY_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** A RangeError (what is wrong with a request) as the store's error; anything else as it is. */
+function storeError(e: unknown): unknown {
+  if (!(e instanceof RangeError)) return e;
+  return new BeamgateError(
+    e instanceof ShapeConflict ? "BG_ERR_DATASET_CONFLICT" : "BG_ERR_DATASET_INVALID",
+    e.message,
+  );
+}
 
 function notFound(node: DatasetNode): BeamgateError {
   return new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `No such entry: ${node.path || "/"}`);

@@ -10,7 +10,8 @@
  * write the node (it makes any file this process can read servable under that node); reading it
  * goes through the node's read right like any array. Only absolute local paths are taken.
  *
- * h5wasm's calls are synchronous: a read blocks the event loop for as long as libhdf5 takes.
+ * h5wasm's calls are synchronous: the gateway makes them in a worker thread (hdf5-reader.ts), so
+ * a long read holds that thread, not the event loop.
  */
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, normalize } from "node:path";

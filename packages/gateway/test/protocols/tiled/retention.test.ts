@@ -5,7 +5,7 @@
  * `expired`); the window and the numbering survive a restart.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -103,5 +103,23 @@ describe("dataset replay window (retention)", () => {
     assert.equal(stream.updates.at(-1)?.value.sequence, APPENDS + 1);
     await stream.close();
     assert.equal((await http.readInts("a")).length, (APPENDS + 1) * ELEMENTS);
+  });
+
+  it("drops, at start, files older than the window by age, with no write needed", async () => {
+    await gw.close();
+    const logDir = join(nodeDir(dataDir, "a"), "log");
+    const week = Date.now() / 1000 - 8 * 24 * 3600;
+    const files = readdirSync(logDir).filter((f) => f.startsWith("chunk-"));
+    assert.ok(files.length >= 2, `${files.length} log files`);
+    for (const f of files) utimesSync(join(logDir, f), week, week);
+    const before = Number(readFileSync(join(logDir, "dropped-through"), "utf8"));
+    gw = await startTestGateway({ dataDir, datasets: { ...DATASETS, retainLogBytes: 0, retainLogMs: 24 * 3600_000 } });
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = Number(readFileSync(join(logDir, "dropped-through"), "utf8"));
+    }
+    assert.ok(after > before, `dropped through ${after} (was ${before})`);
+    assert.equal(readdirSync(logDir).filter((f) => f.startsWith("chunk-")).length, 1, "only the last file stays");
   });
 });
