@@ -14,8 +14,8 @@
  * and its files are removed. A write or a stream still holding a deleted node gets NOT_FOUND.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { decode } from "@msgpack/msgpack";
 import { BeamgateError } from "../errors.js";
@@ -24,7 +24,16 @@ import { ArrayStore, type ArrayStructure, tiledChunks } from "./array-store.js";
 import { checkBlock, checkFull, checkPatch, ShapeConflict } from "./array-writes.js";
 import { Catalog, type DatasetNode, type Deletion, type NewNode, type Spec } from "./catalog.js";
 import { Hdf5Reader } from "./hdf5-reader.js";
-import { type Hdf5Source, hdf5SourceOf, isExternalHdf5 } from "./hdf5-source.js";
+import { hdf5SourceOf, isExternalHdf5 } from "./hdf5-source.js";
+import {
+  type ArrayData,
+  applyRecords,
+  arrayData,
+  type ExternalData,
+  type NodeData,
+  openData,
+  syncData,
+} from "./node-data.js";
 import { type LogRecord, NodeLog } from "./node-log.js";
 import { TableStore, type TableStructure } from "./table-store.js";
 import {
@@ -47,25 +56,6 @@ export interface DatasetStoreOptions extends AppendLogOptions {
   readonly retainLogMs?: number;
 }
 
-/** An array node's open state: its data, and its shape once every accepted write is applied. */
-interface ArrayState {
-  readonly store: ArrayStore;
-  shape: number[];
-  /** The Zarr chunk shape (fixed at creation): the chunks of any shape the array grows to. */
-  readonly chunkShape: readonly number[];
-}
-
-/** A registered array: its file and dataset, and its structure as last read from the file. */
-interface ExternalArray {
-  readonly source: Hdf5Source;
-  structure: ArrayStructure;
-}
-
-/** An open array's state. */
-function arrayState(store: ArrayStore): ArrayState {
-  return { store, shape: [...store.structure.shape], chunkShape: store.chunkShape };
-}
-
 export class DatasetStore {
   readonly catalog: Catalog;
   /** Where a new array is made before its node exists, so a refused structure leaves no node. */
@@ -74,10 +64,8 @@ export class DatasetStore {
   readonly #logs = new Map<number, NodeLog>();
   /** Nodes whose log is being trimmed. */
   readonly #trimming = new Set<number>();
-  readonly #arrays = new Map<number, ArrayState>();
-  readonly #tables = new Map<number, TableStore>();
-  /** Registered arrays (`management: "external"`): their HDF5 file and dataset, no Zarr. */
-  readonly #external = new Map<number, ExternalArray>();
+  /** Each array's and table's data (node-data.ts), a registered array's file. */
+  readonly #data = new Map<number, NodeData>();
   /** Reads the registered HDF5 files, off the event loop. */
   readonly #hdf5 = new Hdf5Reader();
   /** Producers' ends in flight (DELETE stream/close), by node id. */
@@ -114,9 +102,7 @@ export class DatasetStore {
         await store.#recover(node);
       } catch (e) {
         // Left on disk and not served (GET answers 404), as the catalog does with what it cannot load.
-        store.#arrays.delete(node.id);
-        store.#tables.delete(node.id);
-        store.#external.delete(node.id);
+        store.#data.delete(node.id);
         store.catalog.problems.push(`${node.structure_family} ${node.path}: ${(e as Error).message}`);
       }
     }
@@ -152,7 +138,7 @@ export class DatasetStore {
 
   /** Whether the node is a registered array: its data is a file the server only reads. */
   isExternal(node: DatasetNode): boolean {
-    return this.#external.has(node.id);
+    return this.#external(node) !== undefined;
   }
 
   /**
@@ -170,7 +156,7 @@ export class DatasetStore {
    * update).
    */
   arrayStructure(node: DatasetNode): ArrayStructure {
-    const external = this.#external.get(node.id);
+    const external = this.#external(node);
     if (external && !this.isDeleted(node)) return external.structure;
     const state = this.#array(node);
     const { data_type, dims, resizable } = state.store.structure;
@@ -192,11 +178,11 @@ export class DatasetStore {
     // An array or a table is made first, aside: a structure the store refuses (RangeError) leaves no node behind.
     let staged: string | undefined;
     const external = input.structure_family === "array" && isExternalHdf5(input.data_sources[0]);
-    let registered: ExternalArray | undefined;
+    let registered: ExternalData | undefined;
     if (external) {
       // Registered data: checked now (the file readable, the dataset there); no Zarr array.
       const source = this.#check(() => hdf5SourceOf(input.data_sources[0] as Record<string, unknown>));
-      registered = { source, structure: await this.#checked(this.#hdf5.structure(source)) };
+      registered = { kind: "external", source, structure: await this.#checked(this.#hdf5.structure(source)) };
     } else if (input.structure_family !== "container") {
       staged = join(this.#staging, randomUUID());
       await mkdir(this.#staging, { recursive: true });
@@ -222,18 +208,18 @@ export class DatasetStore {
         message,
       );
     }
-    if (registered) this.#external.set(node.id, registered);
+    if (registered) this.#data.set(node.id, registered);
     try {
       if (staged && node.structure_family === "array") {
         const dir = join(this.catalog.dir(node), "zarr");
         await rename(staged, dir);
-        const state = arrayState(await ArrayStore.open(dir));
-        if (!this.isDeleted(node)) this.#arrays.set(node.id, state);
+        const data = arrayData(await ArrayStore.open(dir));
+        if (!this.isDeleted(node)) this.#data.set(node.id, data);
       } else if (staged) {
         const dir = join(this.catalog.dir(node), "table");
         await rename(staged, dir);
         const table = await TableStore.open(dir);
-        if (!this.isDeleted(node)) this.#tables.set(node.id, table);
+        if (!this.isDeleted(node)) this.#data.set(node.id, { kind: "table", store: table });
       }
     } catch (e) {
       if (staged) await rm(staged, { recursive: true, force: true });
@@ -317,7 +303,7 @@ export class DatasetStore {
     uri: (patch: { offset: number[]; shape: number[] } | null, shape: number[]) => string,
   ): Promise<{ structure: ArrayStructure; message: Uint8Array }> {
     if (this.isDeleted(node)) throw notFound(node);
-    const external = this.#external.get(node.id);
+    const external = this.#external(node);
     if (!external) {
       throw new BeamgateError("BG_ERR_DATASET_INVALID", `${node.path} is not a registered (external) array`);
     }
@@ -408,7 +394,7 @@ export class DatasetStore {
 
   /** `GET /array/full?slice=`: C-order little-endian bytes and their shape. */
   async read(node: DatasetNode, slice?: string): Promise<{ bytes: Uint8Array; shape: number[] }> {
-    const external = this.#external.get(node.id);
+    const external = this.#external(node);
     if (external && !this.isDeleted(node)) return this.#checked(this.#hdf5.read(external.source, slice));
     const state = this.#array(node);
     await this.#caughtUp(node);
@@ -475,25 +461,31 @@ export class DatasetStore {
     await this.#hdf5.close();
   }
 
-  #array(node: DatasetNode): ArrayState {
+  #array(node: DatasetNode): ArrayData {
     if (this.isDeleted(node)) throw notFound(node);
-    if (this.#external.has(node.id)) {
+    const data = this.#data.get(node.id);
+    if (data?.kind === "external") {
       throw new BeamgateError("BG_ERR_DATASET_INVALID", "This node cannot accept array data");
     }
-    const state = this.#arrays.get(node.id);
-    if (node.structure_family !== "array" || !state) {
+    if (node.structure_family !== "array" || data?.kind !== "array") {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not an array`);
     }
-    return state;
+    return data;
   }
 
   #table(node: DatasetNode): TableStore {
     if (this.isDeleted(node)) throw notFound(node);
-    const table = this.#tables.get(node.id);
-    if (node.structure_family !== "table" || !table) {
+    const data = this.#data.get(node.id);
+    if (node.structure_family !== "table" || data?.kind !== "table") {
       throw new BeamgateError("BG_ERR_DATASET_NOT_FOUND", `The node at ${node.path} is not a table`);
     }
-    return table;
+    return data.store;
+  }
+
+  /** A registered array's file and structure (undefined for any other node). */
+  #external(node: DatasetNode): ExternalData | undefined {
+    const data = this.#data.get(node.id);
+    return data?.kind === "external" ? data : undefined;
   }
 
   /** Waits until the node's data holds every write published so far (they are applied after). */
@@ -580,9 +572,7 @@ export class DatasetStore {
       await log.close().catch(() => {});
       this.#logs.delete(id);
     }
-    this.#arrays.delete(id);
-    this.#tables.delete(id);
-    this.#external.delete(id);
+    this.#data.delete(id);
   }
 
   /**
@@ -604,39 +594,10 @@ export class DatasetStore {
     await log.append((sequence) => childDeleted(stamp(sequence), deletion.key));
   }
 
-  /** Applies logged writes, in order, to the node's data (Zarr or Arrow) and notes the last as applied. */
+  /** Applies logged writes to the node's data (node-data.ts). */
   async #apply(node: DatasetNode, records: readonly LogRecord[]): Promise<void> {
-    // A registered array's updates (array-ref) are logged and published, with nothing to apply.
-    if (this.#external.has(node.id)) return;
-    if (node.structure_family === "table") {
-      const table = this.#tables.get(node.id) as TableStore;
-      for (const record of records) {
-        const m = decode(record.bytes) as { partition: number | null; append: boolean; payload: Uint8Array };
-        // A copy, aligned: Arrow's buffers are typed arrays over it.
-        const payload = new Uint8Array(m.payload);
-        if (m.append) await table.append(m.partition ?? 0, payload, record.sequence);
-        else await table.write(m.partition ?? 0, payload, record.sequence);
-      }
-    } else {
-      const state = this.#arrays.get(node.id) as ArrayState;
-      const writes = records.map((record) => {
-        const m = decode(record.bytes) as {
-          shape: number[];
-          offset: number[] | null;
-          block: number[] | null;
-          payload: Uint8Array;
-        };
-        // A copy: the decoded payload is a view into the record, not aligned for the element type.
-        return { block: m.block, offset: m.offset, shape: m.shape, bytes: new Uint8Array(m.payload) };
-      });
-      await state.store.applyAll(writes);
-    }
-    await this.#noteApplied(node, records.at(-1) as LogRecord);
-  }
-
-  /** Notes how far the data is (not synced: a stale note only means more is applied again after a crash). */
-  #noteApplied(node: DatasetNode, record: LogRecord): Promise<void> {
-    return writeFile(join(this.catalog.dir(node), "applied"), String(record.sequence));
+    const data = this.#data.get(node.id);
+    if (data) await applyRecords(data, this.catalog.dir(node), records);
   }
 
   /**
@@ -650,7 +611,8 @@ export class DatasetStore {
     this.#trimming.add(node.id);
     try {
       const settled = log.settled;
-      await (this.#arrays.get(node.id)?.store ?? this.#tables.get(node.id))?.sync();
+      const data = this.#data.get(node.id);
+      if (data) await syncData(data);
       if (!this.isDeleted(node)) log.trim(log.trimmable(settled, retention));
     } catch {
       // Nothing dropped (or not all): tried again when more is settled.
@@ -659,48 +621,13 @@ export class DatasetStore {
     }
   }
 
-  /** Opens an array or a table and applies the log's records past the last one noted as applied. */
+  /** Opens an array's or a table's data, applying what its log holds past what was applied (node-data.ts). */
   async #recover(node: DatasetNode): Promise<void> {
-    if (node.structure_family === "array" && isExternalHdf5(node.data_sources[0])) {
-      // Registered data: nothing to apply; the file is read when asked (and may be gone for now).
-      const source = hdf5SourceOf(node.data_sources[0] as Record<string, unknown>);
-      const registered = node.data_sources[0]?.structure as ArrayStructure;
-      const structure = await this.#hdf5.structure(source).catch(() => registered);
-      this.#external.set(node.id, { source, structure });
-      return;
-    }
-    const table = node.structure_family === "table";
-    const store = table ? undefined : await ArrayStore.open(join(this.catalog.dir(node), "zarr"));
-    if (store) this.#arrays.set(node.id, arrayState(store));
-    else this.#tables.set(node.id, await TableStore.open(join(this.catalog.dir(node), "table")));
-    let applied = 0;
-    try {
-      applied = Number(readFileSync(join(this.catalog.dir(node), "applied"), "utf8")) || 0;
-    } catch {
-      // Nothing applied yet.
-    }
-    const log = this.log(node);
-    let batch: LogRecord[] = [];
-    let bytes = 0;
-    for (const record of log.records(applied + 1)) {
-      if (record.end || record.transient) continue;
-      batch.push(record);
-      bytes += record.bytes.byteLength;
-      if (bytes >= RECOVERY_BATCH_BYTES) {
-        await this.#apply(node, batch);
-        batch = [];
-        bytes = 0;
-      }
-    }
-    if (batch.length > 0) await this.#apply(node, batch);
-    if (store) (this.#arrays.get(node.id) as ArrayState).shape = [...store.structure.shape];
+    this.#data.set(node.id, await openData(node, this.catalog.dir(node), this.log(node), this.#hdf5));
     // Files past the replay window's age go now, not only once the node is written to again.
     void this.#trim(node);
   }
 }
-
-/** Recovery re-applies the log in batches of about this many bytes. */
-const RECOVERY_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** A RangeError (what is wrong with a request) as the store's error; anything else as it is. */
 function storeError(e: unknown): unknown {

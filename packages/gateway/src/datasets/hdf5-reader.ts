@@ -37,20 +37,23 @@ export class Hdf5Reader {
   #request(request: Unnumbered<Hdf5Request>): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      const worker = this.#started();
+      // Kept alive while it has work: a pending read must not let the process exit under it.
+      if (this.#pending.size === 0) worker.ref();
       this.#pending.set(id, { resolve, reject });
-      this.#started().postMessage({ ...request, id });
+      worker.postMessage({ ...request, id });
     });
   }
 
   #started(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL("./hdf5-worker.js", import.meta.url));
-    // An idle reader does not keep the process alive.
-    worker.unref();
     worker.on("message", (answer: Hdf5Answer) => {
       const pending = this.#pending.get(answer.id);
       if (!pending) return;
       this.#pending.delete(answer.id);
+      // An idle reader does not keep the process alive.
+      if (this.#pending.size === 0) worker.unref();
       if ("error" in answer) {
         const error =
           answer.error.name === "RangeError" ? new RangeError(answer.error.message) : new Error(answer.error.message);
