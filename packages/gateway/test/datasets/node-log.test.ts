@@ -155,12 +155,17 @@ describe("dataset node log", () => {
         throw new Error("disk gone");
       },
     });
+    const ends: number[] = [];
+    log.follow((r) => r.end && ends.push(r.sequence));
     await log.append(() => Buffer.from("x"));
     await assert.rejects(log.applied(), /disk gone/);
     await assert.rejects(
       log.append(() => Buffer.from("y")),
       /disk gone/,
     );
+    // The end is still taken, so followers (of a node being deleted, say) are told.
+    const end = await log.append(() => new Uint8Array(0), { end: true });
+    assert.deepEqual(ends, [end.sequence]);
     await log.close();
   });
 
