@@ -275,12 +275,11 @@ export class NodeLog {
   }
 
   /**
-   * Follows the log: `replayFrom` (when given) gets the published records from that sequence on
-   * (0 or 1: all), synchronously, then `listener` gets each new one; `onLost` is told if the log
-   * fails (at once if it has). Returns the stop function.
+   * Follows the log: `listener` gets each record published from now on, `onLost` is told if the
+   * log fails (at once if it has). A replay read with `records`/`placed` in the same synchronous
+   * step misses nothing and repeats nothing. Returns the stop function.
    */
-  follow(listener: RecordListener, replayFrom?: number, onLost?: LostListener): () => void {
-    if (replayFrom !== undefined) for (const r of this.records(Math.max(1, replayFrom))) listener(r);
+  follow(listener: RecordListener, onLost?: LostListener): () => void {
     if (this.#lost) {
       onLost?.(this.#lost);
       return () => {};

@@ -177,7 +177,6 @@ describe("dataset node log", () => {
     const lost: string[] = [];
     log.follow(
       (r) => seen.push(r.sequence),
-      undefined,
       (e) => lost.push(e.message),
     );
     // Each append starts a new file (past chunkMaxBytes): with the directory gone, it cannot.
@@ -190,7 +189,6 @@ describe("dataset node log", () => {
     const late: string[] = [];
     log.follow(
       () => {},
-      undefined,
       (e) => late.push(e.message),
     );
     assert.equal(late.length, 1);
@@ -202,7 +200,9 @@ describe("dataset node log", () => {
     for (let i = 0; i < 30; i++) await log.append(() => Buffer.from(`r${i}`));
     const inFlight = Array.from({ length: 30 }, (_, i) => log.append(() => Buffer.from(`l${i}`)));
     const seen: number[] = [];
-    log.follow((r) => seen.push(r.sequence), 10);
+    // The replay and the following in one synchronous step, as LogFollower does.
+    for (const r of log.records(10)) seen.push(r.sequence);
+    log.follow((r) => seen.push(r.sequence));
     await Promise.all(inFlight);
     assert.deepEqual(
       seen,

@@ -54,7 +54,6 @@ export class LogFollower {
       if (start !== undefined) this.#read(log, Math.max(1, start), undefined);
       stop = log.follow(
         (record) => this.#onRecord(record),
-        undefined,
         (error) => this.#gone("lost", error),
       );
     } catch (e) {

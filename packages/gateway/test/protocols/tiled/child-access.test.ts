@@ -49,9 +49,7 @@ const container = (key: string, metadata: Record<string, unknown> = {}): NewNode
 
 /** Every record of a node's log, replayed. */
 function records(store: DatasetStore, node: DatasetNode): LogRecord[] {
-  const out: LogRecord[] = [];
-  store.log(node).follow((r) => out.push(r), 1)();
-  return out;
+  return [...store.log(node).records(1)];
 }
 
 /** [type, key, sequence] of a sent form (JSON text or msgpack bytes). */
